@@ -1,0 +1,69 @@
+"""CDS services as data: each ``hooks/*.json`` descriptor becomes one service, keyed by its id.
+
+Keying by service id (not hook type) lets several services share a hook without replacing each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from stratcare.cdshooks.models import ServiceDescriptor
+from stratcare.errors import UnknownService
+
+ServiceId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+
+
+class CdsService(BaseModel):
+    """One descriptor file: the discovery fields plus the PlanDefinition the service runs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: ServiceId
+    hook: Annotated[str, StringConstraints(min_length=1)]
+    title: Annotated[str, StringConstraints(min_length=1)]
+    description: Annotated[str, StringConstraints(min_length=1)]
+    prefetch: dict[str, Annotated[str, StringConstraints(min_length=1)]] = Field(default_factory=dict)
+    usageRequirements: Annotated[str, StringConstraints(min_length=1)] | None = None
+    planDefinition: Annotated[str, StringConstraints(min_length=1)]
+    """Canonical URL of the PlanDefinition evaluated for every call."""
+
+    def descriptor(self) -> ServiceDescriptor:
+        return ServiceDescriptor(
+            hook=self.hook,
+            title=self.title,
+            description=self.description,
+            id=self.id,
+            prefetch=self.prefetch or None,
+            usageRequirements=self.usageRequirements,
+        )
+
+
+class ServiceRegistry:
+    def __init__(self, services: Iterable[CdsService]) -> None:
+        self._services: dict[str, CdsService] = {}
+        for service in services:
+            if service.id in self._services:
+                raise ValueError(f"two CDS services share the id {service.id!r}")
+            self._services[service.id] = service
+
+    @classmethod
+    def from_descriptors(cls, descriptors: Iterable[dict[str, object]]) -> ServiceRegistry:
+        services = []
+        for raw in descriptors:
+            try:
+                services.append(CdsService.model_validate(raw))
+            except ValidationError as exc:
+                raise ValueError(f"invalid service descriptor {raw.get('id')!r}: {exc}") from exc
+        return cls(services)
+
+    def get(self, service_id: str) -> CdsService:
+        try:
+            return self._services[service_id]
+        except KeyError:
+            raise UnknownService(f"no CDS service with id {service_id!r}") from None
+
+    def all(self) -> list[CdsService]:
+        return sorted(self._services.values(), key=lambda service: service.id)

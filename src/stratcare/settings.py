@@ -1,0 +1,41 @@
+"""Service configuration, read from ``STRATCARE_*`` environment variables (and an optional ``.env``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, HttpUrl
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting has a safe default for the embedded demo (SQLite, bundled content)."""
+
+    model_config = SettingsConfigDict(env_prefix="STRATCARE_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./stratcare.db",
+        description="SQLAlchemy URL of the store: SQLite by default, PostgreSQL in production.",
+    )
+    content_dir: Path | None = Field(
+        default=None,
+        description="Folder holding hooks/, questionnaires/, plan_definitions/ and terminology/.",
+    )
+    public_base_url: HttpUrl | None = Field(
+        default=None,
+        description="The service's public URL when behind a proxy (used for links and token audiences).",
+    )
+    fhir_timeout_seconds: float = Field(
+        default=4.0,
+        gt=0,
+        le=60,
+        description="Upper bound for each outbound FHIR request made to complete a prefetch.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
