@@ -11,7 +11,16 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    SecretStr,
+    StringConstraints,
+    model_validator,
+)
 
 NonEmptyStr = Annotated[str, StringConstraints(min_length=1)]
 JsonObject = dict[str, Any]
@@ -157,11 +166,24 @@ class OverrideReason(RequestModel):
 
 
 class FeedbackItem(RequestModel):
+    """One user action on a card (spec 2.0 "Feedback"): suggestions accepted, or the card overridden."""
+
     card: UUID
     outcome: Literal["accepted", "overridden"]
     acceptedSuggestions: list[AcceptedSuggestion] | None = None
     overrideReason: OverrideReason | None = None
-    outcomeTimestamp: NonEmptyStr
+    outcomeTimestamp: AwareDatetime
+
+    @model_validator(mode="after")
+    def _outcome_fits(self) -> FeedbackItem:
+        if self.outcome == "accepted":
+            if not self.acceptedSuggestions:
+                raise ValueError("an accepted outcome needs acceptedSuggestions")
+            if self.overrideReason is not None:
+                raise ValueError("overrideReason is only for an overridden outcome")
+        elif self.acceptedSuggestions:
+            raise ValueError("an overridden outcome has no acceptedSuggestions")
+        return self
 
 
 class FeedbackRequest(RequestModel):

@@ -1,0 +1,57 @@
+"""CDS Hooks endpoints: discovery, service calls and feedback. Parsing only; the work is elsewhere."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import JSONResponse
+from stratcare.api.runtime import Runtime, get_runtime
+
+from stratcare.api.schemas import ERROR_RESPONSES, OperationOutcome
+from stratcare.cdshooks.models import (
+    DiscoveryResponse,
+    FeedbackRequest,
+    HookRequest,
+    HookResponse,
+)
+from stratcare.engine.feedback import FeedbackReceipt
+
+router = APIRouter(tags=["CDS Hooks"])
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+ServiceIdPath = Annotated[str, Path(description="The CDS service id from discovery", max_length=64)]
+
+
+@router.get("/cds-services", response_model=DiscoveryResponse, responses=ERROR_RESPONSES)
+async def discovery(runtime: RuntimeDep) -> JSONResponse:
+    """List the CDS services this server offers (CDS Hooks 2.0 discovery)."""
+    return JSONResponse(runtime.discovery().to_json())
+
+
+@router.post(
+    "/cds-services/{service_id}",
+    response_model=HookResponse,
+    responses={
+        **ERROR_RESPONSES,
+        412: {
+            "model": OperationOutcome,
+            "description": "Needed prefetch data could not be obtained",
+        },
+    },
+)
+async def call_service(
+    service_id: ServiceIdPath, body: HookRequest, request: Request, runtime: RuntimeDep
+) -> JSONResponse:
+    """Evaluate the service for one hook call and answer with cards."""
+    response = await runtime.hooks.run(service_id, body, endpoint_url=str(request.url))
+    return JSONResponse(response.to_json())
+
+
+@router.post(
+    "/cds-services/{service_id}/feedback",
+    response_model=FeedbackReceipt,
+    responses=ERROR_RESPONSES,
+)
+async def feedback(service_id: ServiceIdPath, body: FeedbackRequest, runtime: RuntimeDep) -> FeedbackReceipt:
+    """Record what the user did with cards this service returned (accepted or overridden)."""
+    return await runtime.feedback.receive(service_id, body)

@@ -1,0 +1,64 @@
+"""The single place that turns errors into HTTP responses with FHIR OperationOutcome bodies."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from stratcare.errors import Issue, StratcareError, operation_outcome
+
+logger = logging.getLogger(__name__)
+
+FHIR_JSON = "application/fhir+json"
+
+
+def outcome_response(status_code: int, issues: list[Issue]) -> JSONResponse:
+    return JSONResponse(operation_outcome(issues), status_code=status_code, media_type=FHIR_JSON)
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    parts = [str(part) for part in loc if part != "body"]
+    return ".".join(parts) or "body"
+
+
+def validation_issues(exc: RequestValidationError) -> list[Issue]:
+    issues = []
+    for error in exc.errors():
+        where = _location(tuple(error.get("loc", ())))
+        kind = error.get("type", "")
+        if kind == "json_invalid":
+            message = f"the body is not valid JSON: {error.get('ctx', {}).get('error', error['msg'])}"
+            issues.append(Issue(code="structure", diagnostics=message))
+            continue
+        code = "required" if kind == "missing" else "invalid"
+        issues.append(Issue(code=code, diagnostics=f"{where}: {error['msg']}", expression=(where,)))
+    return issues
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StratcareError)
+    async def on_stratcare_error(_: Request, exc: StratcareError) -> JSONResponse:
+        logger.info("request refused", extra={"status": exc.status_code, "reason": exc.message})
+        return outcome_response(exc.status_code, exc.issues)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return outcome_response(400, validation_issues(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not-found", 405: "not-supported", 413: "too-costly"}.get(exc.status_code, "processing")
+        response = outcome_response(exc.status_code, [Issue(code=code, diagnostics=str(exc.detail))])
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(Exception)
+    async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unexpected error", exc_info=exc)
+        issue = Issue(code="exception", diagnostics="internal error; the request was not evaluated")
+        return outcome_response(500, [issue])

@@ -1,0 +1,56 @@
+"""Hook contexts (CDS Hooks 2.0 hook definitions): which fields each hook carries, and which are required."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+
+from stratcare.errors import InvalidHookRequest, Issue
+
+FhirId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9\-.]{1,64}$")]
+UserReference = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^(Practitioner|PractitionerRole|Patient|RelatedPerson)/[A-Za-z0-9\-.]{1,64}$"
+    ),
+]
+
+
+class HookContext(BaseModel):
+    """Fields every hook we serve shares; other members (e.g. ``appointments``) are tolerated."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    userId: UserReference
+    patientId: FhirId
+    encounterId: FhirId | None = None
+
+
+class EncounterStartContext(HookContext):
+    """encounter-start: the user has started an encounter (userId, patientId, encounterId required)."""
+
+    encounterId: FhirId
+
+
+CONTEXT_MODELS: dict[str, type[HookContext]] = {
+    "patient-view": HookContext,
+    "encounter-start": EncounterStartContext,
+    "encounter-discharge": EncounterStartContext,
+}
+
+
+def parse_context(hook: str, context: dict[str, Any]) -> HookContext:
+    model = CONTEXT_MODELS.get(hook, HookContext)
+    try:
+        return model.model_validate(context)
+    except ValidationError as exc:
+        issues = [
+            Issue(
+                code="invalid" if error["type"] != "missing" else "required",
+                diagnostics=f"context.{'.'.join(map(str, error['loc']))}: {error['msg']}",
+                expression=("context." + ".".join(map(str, error["loc"])),),
+            )
+            for error in exc.errors()
+        ]
+        raise InvalidHookRequest(f"invalid context for hook {hook!r}", issues) from exc

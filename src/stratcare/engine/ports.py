@@ -1,0 +1,59 @@
+"""What the hook engine needs from the store, as small protocols (the store package implements them)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from stratcare.cdshooks.models import Card, FeedbackItem
+from stratcare.instruments.results import ScoringOutcome
+
+
+@dataclass(frozen=True)
+class HookCallFacts:
+    """One hook call as recorded for audit and feedback reports (never tokens, never free text)."""
+
+    hook_instance: UUID
+    service_id: str
+    hook: str
+    patient_id: str
+    encounter_id: str | None
+    user_id: str | None
+    fhir_server: str | None
+    received_at: datetime
+    outcome: str
+    """``cards``, ``no-cards`` or ``prefetch-unavailable``."""
+
+
+@dataclass(frozen=True)
+class IssuedCard:
+    card: Card
+    pathway_action: str
+    risk_group: str | None
+    referral_suggested: bool
+
+
+class HookLedger(Protocol):
+    async def record(
+        self,
+        call: HookCallFacts,
+        assessments: Sequence[ScoringOutcome],
+        cards: Sequence[IssuedCard],
+    ) -> None:
+        """Store the call, its assessments and its cards in one transaction."""
+        ...
+
+
+class FeedbackLedger(Protocol):
+    async def suggestions_of_cards(self, service_id: str, cards: set[UUID]) -> dict[UUID, set[UUID]]:
+        """For each of ``cards`` this service issued, its suggestion uuids; unknown cards are absent."""
+        ...
+
+    async def store(
+        self, service_id: str, items: Sequence[FeedbackItem], received_at: datetime
+    ) -> list[bool]:
+        """Store each item unless already stored; True where the item was new."""
+        ...

@@ -1,0 +1,131 @@
+"""Runs one hook call: check it fits the service, complete the prefetch, decide, record, answer."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from stratcare.cdshooks.context import HookContext, parse_context
+from stratcare.cdshooks.models import HookRequest, HookResponse
+from stratcare.cdshooks.prefetch import resolve_prefetch
+from stratcare.cdshooks.services import CdsService, ServiceRegistry
+from stratcare.engine.ports import HookCallFacts, HookLedger, IssuedCard
+from stratcare.engine.record import PatientRecord, build_record
+from stratcare.errors import InvalidHookRequest, Issue, PrefetchUnavailable
+from stratcare.fhir.client import FhirReader
+from stratcare.instruments.results import ScoringOutcome
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Decision:
+    cards: list[IssuedCard]
+    assessments: list[ScoringOutcome]
+
+
+class Decider(Protocol):
+    def decide(
+        self,
+        service: CdsService,
+        context: HookContext,
+        record: PatientRecord,
+        now: datetime,
+        new_uuid: Callable[[], UUID],
+    ) -> Decision: ...
+
+
+class HookRunner:
+    def __init__(
+        self,
+        *,
+        registry: ServiceRegistry,
+        decider: Decider,
+        reader: FhirReader,
+        unit_of_work: Callable[[], AbstractAsyncContextManager[HookLedger]],
+        clock: Callable[[], datetime],
+        new_uuid: Callable[[], UUID],
+        fhir_timeout_seconds: float,
+    ) -> None:
+        self._registry = registry
+        self._decider = decider
+        self._reader = reader
+        self._unit_of_work = unit_of_work
+        self._clock = clock
+        self._new_uuid = new_uuid
+        self._timeout = fhir_timeout_seconds
+
+    async def run(self, service_id: str, request: HookRequest, *, endpoint_url: str) -> HookResponse:
+        service = self._registry.get(service_id)
+        if request.hook != service.hook:
+            raise InvalidHookRequest(
+                f"service {service_id!r} answers the {service.hook!r} hook, not {request.hook!r}",
+                [Issue(code="invalid", diagnostics=f"hook must be {service.hook!r}", expression=("hook",))],
+            )
+        if request.fhirAuthorization is not None and request.fhirServer is None:
+            raise InvalidHookRequest(
+                "fhirAuthorization was given without fhirServer",
+                [
+                    Issue(
+                        code="invalid",
+                        diagnostics="fhirAuthorization requires fhirServer",
+                        expression=("fhirServer",),
+                    )
+                ],
+            )
+        context = parse_context(request.hook, request.context)
+        received_at = self._clock()
+        try:
+            prefetch = await resolve_prefetch(service.prefetch, request, self._reader, self._timeout)
+        except PrefetchUnavailable:
+            await self._record(_facts(service, request, context, received_at, "prefetch-unavailable"), None)
+            raise
+        record = build_record(prefetch.values, context.patientId, context.encounterId)
+        for reason in record.ignored:
+            logger.info(
+                "prefetch resource ignored",
+                extra={"hookInstance": str(request.hookInstance), "reason": reason},
+            )
+        decision = self._decider.decide(service, context, record, received_at, self._new_uuid)
+        outcome = "cards" if decision.cards else "no-cards"
+        await self._record(_facts(service, request, context, received_at, outcome), decision)
+        logger.info(
+            "hook answered",
+            extra={
+                "hookInstance": str(request.hookInstance),
+                "service": service.id,
+                "cards": len(decision.cards),
+                "fetched": list(prefetch.fetched),
+                "endpoint": endpoint_url,
+            },
+        )
+        return HookResponse(cards=[issued.card for issued in decision.cards])
+
+    async def _record(self, facts: HookCallFacts, decision: Decision | None) -> None:
+        async with self._unit_of_work() as ledger:
+            await ledger.record(
+                facts,
+                decision.assessments if decision else [],
+                decision.cards if decision else [],
+            )
+
+
+def _facts(
+    service: CdsService, request: HookRequest, context: HookContext, received_at: datetime, outcome: str
+) -> HookCallFacts:
+    return HookCallFacts(
+        hook_instance=request.hookInstance,
+        service_id=service.id,
+        hook=request.hook,
+        patient_id=context.patientId,
+        encounter_id=context.encounterId,
+        user_id=context.userId,
+        fhir_server=str(request.fhirServer) if request.fhirServer else None,
+        received_at=received_at,
+        outcome=outcome,
+    )
