@@ -1,0 +1,1 @@
+"""The end-to-end demo: bundled sample patients played against the service as an EHR would."""

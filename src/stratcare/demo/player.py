@@ -1,0 +1,100 @@
+"""Plays an EHR against stratcare: discovery, one hook call per sample patient, then card feedback."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import typer
+
+from stratcare.demo.render import render_response
+from stratcare.demo.scenarios import Scenario, load_scenarios
+
+
+@asynccontextmanager
+async def _client(url: str | None, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    if url is not None:
+        async with httpx.AsyncClient(base_url=url, timeout=10.0) as client:
+            yield client
+        return
+    from stratcare.api.app import create_app
+    from stratcare.settings import Settings
+
+    app = create_app(Settings(database_url=database_url))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://stratcare.local") as client:
+            yield client
+
+
+async def play(*, url: str | None, only: list[str], database_url: str) -> int:
+    """Return a process exit code: 0 when every scenario got the answer it should."""
+    async with _client(url, database_url) as client:
+        discovery = (await client.get("/cds-services")).json()
+        typer.secho("CDS services offered:", bold=True)
+        for service in discovery["services"]:
+            typer.echo(f"  {service['id']}  ({service['hook']})  {service['title']}")
+        failures = 0
+        issued: dict[str, dict[str, Any]] = {}
+        for scenario in load_scenarios():
+            if only and scenario.name not in only:
+                continue
+            status, body = await _call(client, scenario)
+            failures += _expected_status(scenario) != status
+            if status == 200 and body["cards"]:
+                issued[scenario.name] = body["cards"][0]
+        await _send_feedback(client, issued)
+    return 1 if failures else 0
+
+
+async def _call(client: httpx.AsyncClient, scenario: Scenario) -> tuple[int, dict[str, Any]]:
+    typer.echo("")
+    typer.secho(f"== {scenario.name}: {scenario.description}", bold=True)
+    response = await client.post(f"/cds-services/{scenario.service}", json=scenario.request)
+    body: dict[str, Any] = response.json()
+    typer.echo(render_response(response.status_code, body))
+    return response.status_code, body
+
+
+def _expected_status(scenario: Scenario) -> int:
+    return 412 if "prefetch" not in scenario.request and "fhirServer" not in scenario.request else 200
+
+
+async def _send_feedback(client: httpx.AsyncClient, issued: dict[str, dict[str, Any]]) -> None:
+    """The clinician signs the high-risk referral and overrides the medium-risk one."""
+    items = []
+    now = datetime.now(UTC).isoformat()
+    high = issued.get("high-risk")
+    if high and high.get("suggestions"):
+        suggestion = high["suggestions"][0]["uuid"]
+        items.append(
+            {
+                "card": high["uuid"],
+                "outcome": "accepted",
+                "acceptedSuggestions": [{"id": suggestion}],
+                "outcomeTimestamp": now,
+            }
+        )
+    medium = issued.get("medium-risk")
+    if medium and medium.get("overrideReasons"):
+        reason = medium["overrideReasons"][0]
+        items.append(
+            {
+                "card": medium["uuid"],
+                "outcome": "overridden",
+                "overrideReason": {"reason": reason},
+                "outcomeTimestamp": now,
+            }
+        )
+    if not items:
+        return
+    typer.echo("")
+    typer.secho("== feedback: referral signed for high risk; medium-risk card overridden", bold=True)
+    for attempt in ("first", "repeated"):
+        response = await client.post(
+            "/cds-services/start-back-encounter-start/feedback", json={"feedback": items}
+        )
+        typer.echo(f"  {attempt} delivery: HTTP {response.status_code} {response.json()}")
