@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
-from stratcare.api.runtime import Runtime, get_runtime
 
+from stratcare.api.runtime import Runtime, get_runtime
 from stratcare.api.schemas import ERROR_RESPONSES, OperationOutcome
 from stratcare.cdshooks.models import (
     DiscoveryResponse,
