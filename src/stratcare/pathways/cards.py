@@ -1,0 +1,92 @@
+"""Build step: one CDS Hooks 2.0 card per applicable action.
+
+Field by field: ``summary`` from the action title (risk wording rule in ``summary``); ``indicator`` from
+the action priority (table in ``card_mapping``); ``source`` from the PlanDefinition (title, documentation
+url, topic); ``detail`` from the action description plus the screening results; ``suggestions`` from the
+ActivityDefinition (one draft-order suggestion) with ``selectionBehavior`` only when there is one;
+``overrideReasons`` from the action's override-reasons ValueSet; ``links`` from action.documentation.
+Every card and suggestion gets a uuid from the injected ``new_uuid``; absent fields are omitted, never
+empty or null.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from uuid import UUID
+
+from stratcare.cdshooks.models import (
+    Action,
+    Card,
+    Coding,
+    Link,
+    OverrideReasonCoding,
+    Source,
+    Suggestion,
+)
+from stratcare.pathways.codes import JsonObject
+from stratcare.pathways.definition import ActionSpec, SourceSpec
+from stratcare.pathways.detail import card_detail
+from stratcare.pathways.inputs import PathwayInputs
+from stratcare.pathways.summary import card_summary
+
+UuidFactory = Callable[[], UUID]
+
+
+@dataclass(frozen=True)
+class AppliedAction:
+    """An action whose conditions held (the RequestGroup.action of ``$apply``)."""
+
+    spec: ActionSpec
+    proposed_request: JsonObject | None = None
+    """The draft ServiceRequest to suggest, when the action defines a referral not yet requested."""
+    existing_request: JsonObject | None = None
+    """The open ServiceRequest that made a new referral redundant."""
+
+
+def _source(source: SourceSpec) -> Source:
+    topic = source.topic
+    return Source(
+        label=source.label,
+        url=source.url,
+        topic=Coding(system=topic.system, code=topic.code, display=topic.display) if topic else None,
+    )
+
+
+def _suggestions(applied: AppliedAction, new_uuid: UuidFactory) -> list[Suggestion] | None:
+    referral, request = applied.spec.referral, applied.proposed_request
+    if referral is None or request is None:
+        return None
+    action = Action(
+        type="create", description=f"Draft order for signature: {referral.title}", resource=request
+    )
+    return [Suggestion(label=referral.title, uuid=new_uuid(), actions=[action])]
+
+
+def build_card(
+    applied: AppliedAction, inputs: PathwayInputs, source: SourceSpec, new_uuid: UuidFactory
+) -> Card:
+    """The card for one applied action."""
+    spec = applied.spec
+    score = inputs.risk_computed
+    card_id = new_uuid()
+    suggestions = _suggestions(applied, new_uuid)
+    return Card(
+        uuid=card_id,
+        summary=card_summary(
+            spec.title,
+            score.risk_group if score else None,
+            referral_exists=applied.existing_request is not None,
+        ),
+        detail=card_detail(spec.description, inputs, applied.existing_request),
+        indicator=spec.indicator,
+        source=_source(source),
+        suggestions=suggestions,
+        selectionBehavior=spec.selection_behavior if suggestions else None,
+        overrideReasons=[
+            OverrideReasonCoding(system=reason.system, code=reason.code, display=str(reason.display))
+            for reason in spec.override_reasons
+        ]
+        or None,
+        links=[Link(label=link.label, url=link.url, type="absolute") for link in spec.links] or None,
+    )

@@ -1,0 +1,171 @@
+"""Load step: read a PlanDefinition into typed, checked action specifications.
+
+Everything that can be checked without patient data is checked here, once, so that a broken edit stops
+the service at start-up: expression syntax, referenced ValueSets and ActivityDefinitions, priorities,
+selection behaviours, override-reason displays and links. Unsupported PlanDefinition features that would
+change meaning if ignored (nested actions, triggers, start/stop conditions, other expression languages)
+raise instead of being skipped.
+
+Project extensions on PlanDefinition.action:
+``http://stratcare.org/fhir/StructureDefinition/cds-override-reasons`` (valueCanonical): the ValueSet whose
+codes the card offers as CDS Hooks ``overrideReasons``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from stratcare.cdshooks.models import Indicator, SelectionBehavior
+from stratcare.content import ContentError, ContentRepository
+from stratcare.pathways.card_mapping import indicator_for, selection_for
+from stratcare.pathways.codes import Code, Concept, JsonObject
+from stratcare.pathways.errors import PathwayContentError
+from stratcare.pathways.fhirpath import FHIRPATH_LANGUAGE, CompiledCondition, compile_condition
+from stratcare.pathways.referrals import ReferralDefinition, load_referral
+from stratcare.pathways.terminology import Terminology
+
+OVERRIDE_REASONS_EXTENSION = "http://stratcare.org/fhir/StructureDefinition/cds-override-reasons"
+_MEMBER_OF_ARGUMENT = re.compile(r"memberOf\(\s*'([^']*)'\s*\)")
+_UNSUPPORTED_ACTION_ELEMENTS = ("action", "trigger", "dynamicValue", "transform")
+
+
+@dataclass(frozen=True)
+class LinkSpec:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    label: str
+    url: str | None
+    topic: Code | None
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One top-level PlanDefinition action, ready to evaluate and turn into a card."""
+
+    id: str
+    title: str
+    description: str | None
+    indicator: Indicator
+    conditions: tuple[CompiledCondition, ...]
+    links: tuple[LinkSpec, ...]
+    override_reasons: tuple[Code, ...]
+    selection_behavior: SelectionBehavior
+    referral: ReferralDefinition | None
+    reasons: tuple[Concept, ...]
+
+
+@dataclass(frozen=True)
+class PathwayDefinition:
+    canonical: str
+    source: SourceSpec
+    actions: tuple[ActionSpec, ...]
+
+
+def _condition(raw: JsonObject, origin: str, terminology: Terminology) -> CompiledCondition:
+    expression = raw.get("expression") or {}
+    if raw.get("kind") != "applicability" or expression.get("language") != FHIRPATH_LANGUAGE:
+        raise PathwayContentError(f"{origin}: only applicability conditions in {FHIRPATH_LANGUAGE}")
+    text = expression.get("expression")
+    if not isinstance(text, str) or not text.strip():
+        raise PathwayContentError(f"{origin}: condition has no expression")
+    for value_set in _MEMBER_OF_ARGUMENT.findall(text):
+        terminology.expand(value_set)  # an unknown ValueSet fails at load, not mid-consultation
+    return compile_condition(text, origin, terminology)
+
+
+def _links(action: JsonObject, origin: str) -> tuple[LinkSpec, ...]:
+    links = []
+    for artifact in action.get("documentation", []):
+        label, url = artifact.get("display"), artifact.get("url") or artifact.get("resource")
+        if not isinstance(label, str) or not isinstance(url, str):
+            raise PathwayContentError(f"{origin}: each documentation entry needs display and url")
+        links.append(LinkSpec(label=label, url=url))
+    return tuple(links)
+
+
+def _override_reasons(action: JsonObject, origin: str, terminology: Terminology) -> tuple[Code, ...]:
+    value_sets = [
+        extension.get("valueCanonical")
+        for extension in action.get("extension", [])
+        if extension.get("url") == OVERRIDE_REASONS_EXTENSION
+    ]
+    if len(value_sets) > 1:
+        raise PathwayContentError(f"{origin}: at most one override-reasons ValueSet")
+    if not value_sets:
+        return ()
+    reasons = terminology.expand(str(value_sets[0]))
+    if not reasons or any(not reason.display for reason in reasons):
+        raise PathwayContentError(f"{origin}: every override reason needs a display")
+    return reasons
+
+
+def _action(
+    action: JsonObject, index: int, content: ContentRepository, terminology: Terminology
+) -> ActionSpec:
+    action_id = str(action.get("id") or index)
+    origin = f"action {action_id}"
+    unsupported = [name for name in _UNSUPPORTED_ACTION_ELEMENTS if action.get(name)]
+    if unsupported:
+        raise PathwayContentError(f"{origin}: unsupported elements {unsupported}")
+    title = action.get("title")
+    if not isinstance(title, str) or not title:
+        raise PathwayContentError(f"{origin}: needs a title (it becomes the card summary)")
+    canonical = action.get("definitionCanonical")
+    return ActionSpec(
+        id=action_id,
+        title=title,
+        description=action.get("description"),
+        indicator=indicator_for(action.get("priority"), origin),
+        conditions=tuple(
+            _condition(raw, f"{origin} condition {n}", terminology)
+            for n, raw in enumerate(action.get("condition", []), start=1)
+        ),
+        links=_links(action, origin),
+        override_reasons=_override_reasons(action, origin, terminology),
+        selection_behavior=selection_for(action.get("selectionBehavior"), origin),
+        referral=load_referral(content, canonical) if isinstance(canonical, str) else None,
+        reasons=tuple(Concept.from_json(reason, origin) for reason in action.get("reason", [])),
+    )
+
+
+def _source(plan: JsonObject, origin: str) -> SourceSpec:
+    label = plan.get("title") or plan.get("publisher")
+    if not isinstance(label, str):
+        raise PathwayContentError(f"{origin}: needs a title or publisher for the card source")
+    url = next(
+        (
+            artifact["url"]
+            for artifact in plan.get("relatedArtifact", [])
+            if artifact.get("type") == "documentation" and isinstance(artifact.get("url"), str)
+        ),
+        None,
+    )
+    topics = plan.get("topic", [])
+    topic = Concept.from_json(topics[0], origin).codings[0] if topics else None
+    return SourceSpec(label=label, url=url, topic=topic)
+
+
+def load_definition(
+    content: ContentRepository, canonical: str, terminology: Terminology
+) -> PathwayDefinition:
+    """Resolve, check and compile a PlanDefinition; raise PathwayContentError on any problem."""
+    try:
+        plan = content.resolve("PlanDefinition", canonical)
+    except ContentError as exc:
+        raise PathwayContentError(f"unknown PlanDefinition {canonical!r}") from exc
+    origin = f"PlanDefinition {canonical}"
+    actions = plan.get("action", [])
+    if not actions:
+        raise PathwayContentError(f"{origin}: has no actions")
+    try:
+        specs = tuple(
+            _action(action, index, content, terminology) for index, action in enumerate(actions, start=1)
+        )
+    except PathwayContentError as exc:
+        raise PathwayContentError(f"{origin}: {exc}") from exc
+    return PathwayDefinition(canonical=canonical, source=_source(plan, origin), actions=specs)

@@ -1,0 +1,115 @@
+"""FHIRPath for pathway conditions: parsed strictly, compiled once, with the ``memberOf`` function.
+
+Evaluation uses fhirpathpy with its R4 model. Two gaps are closed here:
+
+- fhirpathpy's parser recovers from syntax errors silently (``foo bar`` compiles and yields empty), so
+  every expression is first parsed against the grammar's ``entireExpression`` rule with an error listener
+  that raises.
+- fhirpathpy has no terminology functions, so ``memberOf(valueSetUrl)`` is supplied through its
+  ``userInvocationTable``. Following FHIRPath's terminology service API, a CodeableConcept is a member when
+  any of its codings is, and empty input gives empty. Two deliberate deviations, both to fail loudly:
+  an unknown ValueSet raises (the spec returns empty), and so does input of more than one item or of a
+  type other than Coding/CodeableConcept (the spec returns empty), because an empty result would make a
+  condition silently false, and a silently false red-flag condition hides a red flag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import fhirpathpy
+from antlr4 import CommonTokenStream, InputStream  # type: ignore[import-untyped]
+from antlr4.error.ErrorListener import ErrorListener  # type: ignore[import-untyped]
+from fhirpathpy.models import models
+from fhirpathpy.parser.generated.FHIRPathLexer import FHIRPathLexer
+from fhirpathpy.parser.generated.FHIRPathParser import FHIRPathParser
+
+from stratcare.pathways.errors import PathwayContentError
+from stratcare.pathways.terminology import Terminology
+
+FHIRPATH_LANGUAGE = "text/fhirpath"
+_R4_MODEL = models["r4"]
+
+
+class _RaisingErrorListener(ErrorListener):  # type: ignore[misc]
+    def syntaxError(  # the antlr4 callback: arguments come positionally
+        self, _recognizer: object, _symbol: object, _line: int, column: int, msg: str, _error: object
+    ) -> None:
+        raise PathwayContentError(f"FHIRPath syntax error at column {column}: {msg}")
+
+
+def check_syntax(expression: str) -> None:
+    """Raise PathwayContentError unless ``expression`` is one complete FHIRPath expression."""
+    listener = _RaisingErrorListener()
+    lexer = FHIRPathLexer(InputStream(expression))
+    lexer.removeErrorListeners()
+    lexer.addErrorListener(listener)
+    parser = FHIRPathParser(CommonTokenStream(lexer))
+    parser.removeErrorListeners()
+    parser.addErrorListener(listener)
+    parser.entireExpression()  # type: ignore[no-untyped-call]
+
+
+def _codings_of(item: object) -> list[Mapping[str, Any]]:
+    if isinstance(item, dict) and isinstance(item.get("coding"), list):
+        return [coding for coding in item["coding"] if isinstance(coding, dict)]
+    if isinstance(item, dict) and "code" in item:
+        return [item]
+    raise PathwayContentError(f"memberOf() needs a Coding or CodeableConcept, got {item!r}")
+
+
+def member_of(terminology: Terminology) -> Callable[[list[object], str], list[bool]]:
+    """FHIRPath ``memberOf(valueSetUrl)`` over the repository's ValueSets."""
+
+    def evaluate(inputs: list[object], value_set: str) -> list[bool]:
+        if not inputs:
+            return []
+        if len(inputs) > 1:
+            raise PathwayContentError(f"memberOf() needs a single item, got {len(inputs)}")
+        codings = _codings_of(inputs[0])
+        terminology.expand(value_set)  # an unknown ValueSet raises even for a coding-less concept
+        return [
+            any(
+                isinstance(coding.get("system"), str)
+                and isinstance(coding.get("code"), str)
+                and terminology.contains(value_set, coding["system"], coding["code"])
+                for coding in codings
+            )
+        ]
+
+    return evaluate
+
+
+@dataclass(frozen=True)
+class CompiledCondition:
+    """One applicability condition, compiled once when the PlanDefinition is loaded."""
+
+    expression: str
+    origin: str
+    _evaluate: Callable[[Any, Mapping[str, object]], list[object]]
+
+    def is_true(self, resource: Mapping[str, Any], variables: Mapping[str, object]) -> bool:
+        """True only for exactly ``[true]``; false for ``[false]`` or empty; anything else raises."""
+        try:
+            result = self._evaluate(resource, variables)
+        except PathwayContentError:
+            raise
+        except Exception as exc:  # fhirpathpy raises bare Exception/ValueError for bad expressions
+            raise PathwayContentError(f"{self.origin}: {self.expression!r} failed: {exc}") from exc
+        if result == [True]:
+            return True
+        if result in ([], [False]):
+            return False
+        raise PathwayContentError(
+            f"{self.origin}: {self.expression!r} must give one boolean, gave {result!r}"
+        )
+
+
+def compile_condition(expression: str, origin: str, terminology: Terminology) -> CompiledCondition:
+    """Check the syntax and compile ``expression`` with the project's user functions."""
+    check_syntax(expression)
+    table = {"memberOf": {"fn": member_of(terminology), "arity": {1: ["String"]}}}
+    compiled = fhirpathpy.compile(expression, model=_R4_MODEL, options={"userInvocationTable": table})
+    return CompiledCondition(expression=expression, origin=origin, _evaluate=compiled)

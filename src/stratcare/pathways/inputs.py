@@ -1,0 +1,46 @@
+"""What a pathway is evaluated on: one patient's screening results and record, at one instant."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from stratcare.instruments.results import NihScreenResult, ResponseRejected, StartBackScore
+
+JsonObject = dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PathwayInputs:
+    """Everything a PlanDefinition may look at, already fetched and scored by the caller.
+
+    ``start_back`` and ``nih`` hold the outcome of the patient's newest response to each instrument
+    (a score, or a refusal with reasons), or ``None`` when the patient has no response. ``conditions`` and
+    ``service_requests`` are the patient's resources as found (already filtered to this patient); the
+    pathway itself keeps only active Conditions. ``now`` must be timezone-aware.
+    """
+
+    patient_id: str
+    now: datetime
+    encounter_id: str | None = None
+    start_back: StartBackScore | ResponseRejected | None = None
+    nih: NihScreenResult | ResponseRejected | None = None
+    patient: JsonObject | None = None
+    encounter: JsonObject | None = None
+    conditions: Sequence[JsonObject] = ()
+    service_requests: Sequence[JsonObject] = ()
+
+    def __post_init__(self) -> None:
+        if not self.patient_id:
+            raise ValueError("patient_id must not be empty")
+        if self.encounter_id == "":
+            raise ValueError("encounter_id must be None or non-empty")
+        if self.now.tzinfo is None or self.now.utcoffset() is None:
+            raise ValueError("now must be timezone-aware")
+
+    @property
+    def risk_computed(self) -> StartBackScore | None:
+        """The STarT Back score when the newest response was scored, else None."""
+        return self.start_back if isinstance(self.start_back, StartBackScore) else None

@@ -1,0 +1,67 @@
+"""A loaded pathway: PlanDefinition ``$apply`` in three plain steps, then cards.
+
+1. bind: PathwayInputs become FHIRPath variables (``variables``);
+2. evaluate: each top-level action whose applicability conditions all hold (AND, as FHIR specifies for
+   several conditions of one kind) is applied, with a draft ServiceRequest when it defines a referral
+   that is not already open (``referrals``);
+3. build: each applied action becomes one card (``cards``).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from stratcare.cdshooks.models import Card
+from stratcare.content import ContentRepository
+from stratcare.pathways.cards import AppliedAction, UuidFactory, build_card
+from stratcare.pathways.definition import ActionSpec, PathwayDefinition, load_definition
+from stratcare.pathways.inputs import PathwayInputs
+from stratcare.pathways.referrals import draft_service_request, existing_referral
+from stratcare.pathways.terminology import Terminology
+from stratcare.pathways.variables import bind_variables
+
+
+class Pathway:
+    """One PlanDefinition, checked and compiled once; ``apply`` is pure and thread-safe to share."""
+
+    def __init__(self, definition: PathwayDefinition) -> None:
+        self.definition = definition
+
+    @property
+    def canonical(self) -> str:
+        return self.definition.canonical
+
+    def evaluate(self, inputs: PathwayInputs) -> list[AppliedAction]:
+        """The applicable actions, in PlanDefinition order (raises PathwayContentError on bad content)."""
+        variables = bind_variables(inputs)
+        context: dict[str, Any] = copy.deepcopy(inputs.patient) if inputs.patient else {}
+        context.setdefault("resourceType", "Patient")
+        return [
+            self._apply_action(spec, inputs)
+            for spec in self.definition.actions
+            if all(condition.is_true(context, variables) for condition in spec.conditions)
+        ]
+
+    def apply(self, inputs: PathwayInputs, new_uuid: UuidFactory) -> list[Card]:
+        """The CDS Hooks cards for ``inputs``; an empty list means nothing applies."""
+        return [
+            build_card(applied, inputs, self.definition.source, new_uuid) for applied in self.evaluate(inputs)
+        ]
+
+    @staticmethod
+    def _apply_action(spec: ActionSpec, inputs: PathwayInputs) -> AppliedAction:
+        if spec.referral is None:
+            return AppliedAction(spec=spec)
+        existing = existing_referral(spec.referral, inputs.service_requests)
+        if existing is not None:
+            return AppliedAction(spec=spec, existing_request=existing)
+        request = draft_service_request(spec.referral, inputs, spec.reasons)
+        return AppliedAction(spec=spec, proposed_request=request)
+
+
+def load_pathway(
+    content: ContentRepository, canonical: str, terminology: Terminology | None = None
+) -> Pathway:
+    """Load, check and compile the PlanDefinition ``canonical`` (``url`` or ``url|version``)."""
+    return Pathway(load_definition(content, canonical, terminology or Terminology(content)))

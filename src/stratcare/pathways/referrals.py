@@ -1,0 +1,123 @@
+"""ActivityDefinitions of kind ServiceRequest, and the draft ServiceRequests made from them.
+
+The draft carries ``status: draft`` so that nothing is ordered until the clinician signs it; ``intent``
+comes from the ActivityDefinition (the default content uses ``order``, so signing is a status change on
+the same resource). An equivalent open request (draft, active or on-hold, with every coding of the
+ActivityDefinition's code) means the referral exists already and no new draft is offered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from stratcare.content import ContentError, ContentRepository
+from stratcare.instruments.results import NihScreenResult, StartBackScore
+from stratcare.pathways.codes import Concept, JsonObject
+from stratcare.pathways.errors import PathwayContentError
+from stratcare.pathways.inputs import PathwayInputs
+
+SERVICE_REQUEST_CATEGORY_EXTENSION = "http://stratcare.org/fhir/StructureDefinition/servicerequest-category"
+REQUEST_INTENTS = frozenset(
+    {"proposal", "plan", "directive", "order", "original-order", "reflex-order", "filler-order"}
+    | {"instance-order", "option"}
+)
+REQUEST_PRIORITIES = frozenset({"routine", "urgent", "asap", "stat"})
+OPEN_REQUEST_STATUSES = frozenset({"draft", "active", "on-hold"})
+
+
+@dataclass(frozen=True)
+class ReferralDefinition:
+    """What an ActivityDefinition of kind ServiceRequest says a referral looks like."""
+
+    canonical: str
+    """``url|version``, written to ServiceRequest.instantiatesCanonical."""
+    title: str
+    intent: str
+    priority: str | None
+    code: Concept
+    categories: tuple[Concept, ...]
+
+
+def load_referral(content: ContentRepository, canonical: str) -> ReferralDefinition:
+    """Resolve and check an ActivityDefinition; raise PathwayContentError if it cannot be used."""
+    try:
+        definition = content.resolve("ActivityDefinition", canonical)
+    except ContentError as exc:
+        raise PathwayContentError(f"unknown ActivityDefinition {canonical!r}") from exc
+    origin = f"ActivityDefinition {canonical}"
+    if definition.get("kind") != "ServiceRequest":
+        raise PathwayContentError(f"{origin}: only kind ServiceRequest is supported")
+    intent, priority, title = (definition.get(k) for k in ("intent", "priority", "title"))
+    if intent not in REQUEST_INTENTS or not isinstance(title, str):
+        raise PathwayContentError(f"{origin}: needs a title and a ServiceRequest intent")
+    if priority is not None and priority not in REQUEST_PRIORITIES:
+        raise PathwayContentError(f"{origin}: unknown priority {priority!r}")
+    version = definition.get("version")
+    return ReferralDefinition(
+        canonical=f"{definition['url']}|{version}" if version else str(definition["url"]),
+        title=title,
+        intent=str(intent),
+        priority=priority,
+        code=Concept.from_json(definition.get("code"), origin),
+        categories=tuple(
+            Concept.from_json(extension.get("valueCodeableConcept"), origin)
+            for extension in definition.get("extension", [])
+            if extension.get("url") == SERVICE_REQUEST_CATEGORY_EXTENSION
+        ),
+    )
+
+
+def existing_referral(
+    referral: ReferralDefinition, service_requests: Iterable[JsonObject]
+) -> JsonObject | None:
+    """The first open ServiceRequest whose code holds every coding of the referral's code."""
+    wanted = {(coding.system, coding.code) for coding in referral.code.codings}
+    for request in service_requests:
+        if request.get("status") not in OPEN_REQUEST_STATUSES:
+            continue
+        code = request.get("code")
+        codings = code.get("coding", []) if isinstance(code, dict) else []
+        held = {(c.get("system"), c.get("code")) for c in codings if isinstance(c, dict)}
+        if wanted <= held:
+            return request
+    return None
+
+
+def _supporting_info(inputs: PathwayInputs) -> list[JsonObject]:
+    """The scored responses the referral rests on (a refused response supports nothing)."""
+    scored: list[tuple[StartBackScore | NihScreenResult | None, str]] = [
+        (inputs.risk_computed, "STarT Back Screening Tool response"),
+        (inputs.nih if isinstance(inputs.nih, NihScreenResult) else None, "NIH screen response"),
+    ]
+    return [
+        {"reference": result.source.reference, "display": label}
+        for result, label in scored
+        if result is not None
+    ]
+
+
+def draft_service_request(
+    referral: ReferralDefinition, inputs: PathwayInputs, reasons: tuple[Concept, ...]
+) -> JsonObject:
+    """The draft ServiceRequest a suggestion creates (FHIR R4)."""
+    request: JsonObject = {
+        "resourceType": "ServiceRequest",
+        "status": "draft",
+        "intent": referral.intent,
+        "instantiatesCanonical": [referral.canonical],
+        "code": referral.code.to_json(),
+        "subject": {"reference": f"Patient/{inputs.patient_id}"},
+        "authoredOn": inputs.now.isoformat(),
+    }
+    if referral.categories:
+        request["category"] = [category.to_json() for category in referral.categories]
+    if referral.priority:
+        request["priority"] = referral.priority
+    if inputs.encounter_id:
+        request["encounter"] = {"reference": f"Encounter/{inputs.encounter_id}"}
+    if reasons:
+        request["reasonCode"] = [reason.to_json() for reason in reasons]
+    if supporting := _supporting_info(inputs):
+        request["supportingInfo"] = supporting
+    return request
