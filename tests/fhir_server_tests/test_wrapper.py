@@ -133,6 +133,23 @@ class TestCreateAndRead:
         assert response.json()["resourceType"] == "OperationOutcome"
 
 
+class TestUpdateAndDelete:
+    def test_update_with_stale_if_match_is_412(self, fhir: httpx.Client) -> None:
+        created = create(fhir, patient(new_identifier()))
+        stale_etag = f'W/"{created["meta"]["versionId"]}"'
+        assert fhir.put(f"/Patient/{created['id']}", json=created).status_code == httpx.codes.OK
+
+        response = fhir.put(f"/Patient/{created['id']}", json=created, headers={"If-Match": stale_etag})
+
+        assert response.status_code == httpx.codes.PRECONDITION_FAILED
+
+    def test_deleted_resource_reads_410(self, fhir: httpx.Client) -> None:
+        created = create(fhir, patient(new_identifier()))
+
+        assert fhir.delete(f"/Patient/{created['id']}").status_code == httpx.codes.OK
+        assert fhir.get(f"/Patient/{created['id']}").status_code == httpx.codes.GONE
+
+
 class TestSearch:
     def test_subject_search_sorted_newest_first_and_paged(self, fhir: httpx.Client) -> None:
         subject = f"Patient/{create(fhir, patient(new_identifier()))['id']}"
@@ -163,6 +180,19 @@ class TestSearch:
         bundle = search(fhir, "Patient", {"identifier": f"{IDENTIFIER_SYSTEM}|{identifier}"})
 
         assert [r["id"] for r in entry_resources(bundle)] == [created["id"]]
+
+    def test_summary_count_gives_the_total_without_entries(self, fhir: httpx.Client) -> None:
+        identifier = new_identifier()
+        create(fhir, patient(identifier))
+
+        bundle = search(
+            fhir,
+            "Patient",
+            {"identifier": f"{IDENTIFIER_SYSTEM}|{identifier}", "_summary": "count"},
+        )
+
+        assert bundle["total"] == 1
+        assert "entry" not in bundle
 
     def test_unknown_search_parameter_is_400(self, fhir: httpx.Client) -> None:
         response = fhir.get("/Patient", params={"no-such-parameter": "x"})
@@ -255,6 +285,24 @@ class TestTransaction:
         assert response.status_code == httpx.codes.BAD_REQUEST
         assert response.json()["resourceType"] == "OperationOutcome"
         assert search_total(fhir, "Patient", {"identifier": f"{IDENTIFIER_SYSTEM}|{patient_identifier}"}) == 0
+
+
+class TestBatch:
+    def test_each_entry_gets_its_own_status(self, fhir: httpx.Client) -> None:
+        bundle = {
+            "resourceType": "Bundle",
+            "type": "batch",
+            "entry": [
+                {"request": {"method": "GET", "url": f"Patient/{new_identifier()}"}},
+                {"resource": patient(new_identifier()), "request": {"method": "POST", "url": "Patient"}},
+            ],
+        }
+
+        response = fhir.post("/", json=bundle)
+
+        assert response.status_code == httpx.codes.OK
+        statuses = [entry["response"]["status"] for entry in response.json()["entry"]]
+        assert [status.split()[0] for status in statuses] == ["404", "201"]
 
 
 class TestFaultInjection:

@@ -25,20 +25,23 @@ export function prepareSearchQuery(resourceType, query) {
       );
     }
   }
-  const prepared = { ...query };
-  const count = lastValue(query._count);
-  if (count === undefined) {
-    prepared._count = String(DEFAULT_PAGE_SIZE);
-  } else if (!/^\d+$/.test(count)) {
-    throw new OperationOutcomeError(badRequest(`_count must be a non-negative integer, not "${count}"`, '_count'));
-  } else if (Number(count) > MAX_PAGE_SIZE) {
-    prepared._count = String(MAX_PAGE_SIZE);
-  }
   const offset = lastValue(query._offset);
   if (offset !== undefined && !/^\d+$/.test(offset)) {
     throw new OperationOutcomeError(badRequest(`_offset must be a non-negative integer, not "${offset}"`, '_offset'));
   }
-  return prepared;
+  // _summary=count asks for the total only (Medplum reads it as a page size of 0).
+  const totalOnly = searchRequest.count === 0 && query._count === undefined;
+  return totalOnly ? { ...query } : { ...query, _count: String(pageSize(lastValue(query._count))) };
+}
+
+function pageSize(requested) {
+  if (requested === undefined) {
+    return DEFAULT_PAGE_SIZE;
+  }
+  if (!/^\d+$/.test(requested)) {
+    throw new OperationOutcomeError(badRequest(`_count must be a non-negative integer, not "${requested}"`, '_count'));
+  }
+  return Math.min(Number(requested), MAX_PAGE_SIZE);
 }
 
 /**
@@ -47,15 +50,15 @@ export function prepareSearchQuery(resourceType, query) {
  * @param {{baseUrl: string, resourceType?: string, query: Record<string, string | string[]>}} request
  */
 export function decorateSearchBundle(bundle, { baseUrl, resourceType, query }) {
-  for (const entry of bundle.entry ?? []) {
-    if (entry.resource?.id) {
-      entry.fullUrl = `${baseUrl}/${entry.resource.resourceType}/${entry.resource.id}`;
-    }
-  }
+  bundle.entry = bundle.entry?.map(({ resource, ...rest }) => ({
+    ...(resource?.id ? { fullUrl: `${baseUrl}/${resource.resourceType}/${resource.id}` } : {}),
+    resource,
+    ...rest,
+  }));
   if (!resourceType) {
     return;
   }
-  const count = Number(lastValue(query._count) ?? DEFAULT_PAGE_SIZE);
+  const count = Number(lastValue(query._count) ?? 0);
   const offset = Number(lastValue(query._offset) ?? 0);
   const pageUrl = (pageOffset) => searchUrl(baseUrl, resourceType, { ...query, _offset: String(pageOffset) });
   const links = [{ relation: 'self', url: searchUrl(baseUrl, resourceType, query) }];
