@@ -1,0 +1,85 @@
+"""The summary names the STarT Back risk group in words exactly when a risk was computed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from stratcare.instruments.results import Chronicity, RiskGroup
+from stratcare.pathways import Pathway, PathwayContentError, PathwayInputs
+from stratcare.pathways.summary import MAX_SUMMARY_LENGTH, card_summary
+
+from .factories import (
+    CAUDA_EQUINA,
+    LOW_BACK_PAIN,
+    SequentialUuids,
+    condition,
+    inputs,
+    nih,
+    service_request,
+    start_back,
+    start_back_rejected,
+)
+
+RISK_WORDS = re.compile(r"\b(low|medium|high) risk\b", re.IGNORECASE)
+RED_FLAG = [condition(LOW_BACK_PAIN), condition(CAUDA_EQUINA)]
+EXISTING_PHYSIO = [service_request("active", ("http://snomed.info/sct", "308447003"))]
+
+SCENARIOS: dict[str, PathwayInputs] = {
+    "screening due": inputs(),
+    "screen refused": inputs(start_back=start_back_rejected()),
+    "red flag, no screen": inputs(conditions=RED_FLAG),
+    "red flag, refused screen": inputs(conditions=RED_FLAG, start_back=start_back_rejected()),
+    "chronic, no screen": inputs(nih=nih(Chronicity.CHRONIC)),
+    "low": inputs(start_back=start_back(RiskGroup.LOW)),
+    "medium": inputs(start_back=start_back(RiskGroup.MEDIUM)),
+    "high": inputs(start_back=start_back(RiskGroup.HIGH)),
+    "medium, referral exists": inputs(
+        start_back=start_back(RiskGroup.MEDIUM), service_requests=EXISTING_PHYSIO
+    ),
+    "red flag, high": inputs(conditions=RED_FLAG, start_back=start_back(RiskGroup.HIGH)),
+    "chronic, low": inputs(nih=nih(Chronicity.CHRONIC), start_back=start_back(RiskGroup.LOW)),
+    "chronic, medium": inputs(nih=nih(Chronicity.CHRONIC), start_back=start_back(RiskGroup.MEDIUM)),
+}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_summary_names_the_risk_group_iff_computed(pathway: Pathway, scenario: str) -> None:
+    given = SCENARIOS[scenario]
+    cards = pathway.apply(given, SequentialUuids())
+    assert cards, "every scenario gives a card"
+    score = given.risk_computed
+    for card in cards:
+        named = {match.lower() for match in RISK_WORDS.findall(card.summary)}
+        assert named == ({score.risk_group.value} if score else set()), card.summary
+        assert len(card.summary) < 140
+
+
+def test_summary_says_when_a_referral_already_exists(pathway: Pathway) -> None:
+    [card] = pathway.apply(SCENARIOS["medium, referral exists"], SequentialUuids())
+    assert card.summary.endswith("referral already requested")
+
+
+class TestCardSummary:
+    def test_title_naming_the_risk_is_kept(self) -> None:
+        assert card_summary("STarT Back low risk: advice", RiskGroup.LOW) == "STarT Back low risk: advice"
+
+    def test_risk_is_appended_when_the_title_omits_it(self) -> None:
+        summary = card_summary("Red flag: assess urgently", RiskGroup.HIGH)
+        assert summary == "Red flag: assess urgently (STarT Back high risk)"
+
+    def test_title_naming_another_risk_raises(self) -> None:
+        with pytest.raises(PathwayContentError, match="other than medium"):
+            card_summary("STarT Back high risk: refer", RiskGroup.MEDIUM)
+
+    def test_title_naming_a_risk_when_none_was_computed_raises(self) -> None:
+        with pytest.raises(PathwayContentError, match="no risk was computed"):
+            card_summary("Low risk: advice", None)
+
+    def test_no_risk_wording_is_added_without_a_score(self) -> None:
+        assert card_summary("STarT Back screening is due", None) == "STarT Back screening is due"
+
+    def test_too_long_a_summary_raises(self) -> None:
+        with pytest.raises(PathwayContentError, match="longer than"):
+            card_summary("x" * (MAX_SUMMARY_LENGTH - 5), RiskGroup.LOW)
