@@ -142,3 +142,19 @@ class TestBrokenContent:
     def test_unknown_plan_definition_raises(self) -> None:
         with pytest.raises(PathwayContentError, match="unknown PlanDefinition"):
             load_pathway(ContentRepository.load(), "http://stratcare.org/fhir/PlanDefinition/none")
+
+
+@pytest.mark.parametrize(
+    "extension_url",
+    [
+        "http://stratcare.org/fhir/StructureDefinition/cds-override-reasons",
+        "http://stratcare.org/fhir/StructureDefinition/servicerequest-category",
+    ],
+)
+def test_project_extensions_are_defined_in_the_content(extension_url: str) -> None:
+    from stratcare.pathways.definition import OVERRIDE_REASONS_EXTENSION
+    from stratcare.pathways.referrals import SERVICE_REQUEST_CATEGORY_EXTENSION
+
+    assert extension_url in {OVERRIDE_REASONS_EXTENSION, SERVICE_REQUEST_CATEGORY_EXTENSION}
+    definition = ContentRepository.load().resolve("StructureDefinition", extension_url)
+    assert definition["type"] == "Extension"
