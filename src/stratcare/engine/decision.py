@@ -1,0 +1,124 @@
+"""The decision for one hook call, pure: score the newest screens, apply the pathway, build the cards.
+
+Only the newest response to each instrument counts. When it cannot be scored (in progress, incomplete,
+invalid), the pathway is told so and no risk is shown: an older screen is never used silently in its
+place, because it may describe an earlier episode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from stratcare.cdshooks.context import HookContext
+from stratcare.cdshooks.services import CdsService, ServiceRegistry
+from stratcare.content import ContentRepository
+from stratcare.engine.ports import IssuedCard
+from stratcare.engine.record import PatientRecord
+from stratcare.engine.runner import Decision
+from stratcare.instruments.catalog import (
+    NIH_SCREEN_URL,
+    START_BACK_URL,
+    InstrumentCatalog,
+)
+from stratcare.instruments.results import (
+    NihScreenResult,
+    ResponseRejected,
+    ScoringOutcome,
+    StartBackScore,
+)
+from stratcare.pathways import Pathway, PathwayInputs, load_pathway
+from stratcare.pathways.cards import build_card
+
+JsonObject = dict[str, Any]
+
+
+def questionnaire_url(response: JsonObject) -> str | None:
+    canonical = response.get("questionnaire")
+    return canonical.split("|", 1)[0] if isinstance(canonical, str) else None
+
+
+def _recency(response: JsonObject) -> tuple[str, str]:
+    authored = response.get("authored")
+    updated = response.get("meta", {}).get("lastUpdated") if isinstance(response.get("meta"), dict) else None
+    return (_instant_key(authored), _instant_key(updated))
+
+
+def _instant_key(value: object) -> str:
+    """Sortable UTC form of a FHIR dateTime; unparseable or absent values sort oldest."""
+    if not isinstance(value, str):
+        return ""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).isoformat()
+
+
+def newest_by_questionnaire(responses: Iterable[JsonObject]) -> dict[str, JsonObject]:
+    newest: dict[str, JsonObject] = {}
+    for response in responses:
+        url = questionnaire_url(response)
+        if url is None:
+            continue
+        if url not in newest or _recency(response) > _recency(newest[url]):
+            newest[url] = response
+    return newest
+
+
+class StratifiedCareDecider:
+    def __init__(self, pathways: Mapping[str, Pathway], instruments: InstrumentCatalog) -> None:
+        self._pathways = pathways
+        self._instruments = instruments
+
+    @classmethod
+    def from_content(cls, content: ContentRepository, registry: ServiceRegistry) -> StratifiedCareDecider:
+        pathways = {
+            service.planDefinition: load_pathway(content, service.planDefinition) for service in registry.all()
+        }
+        return cls(pathways, InstrumentCatalog.from_content(content))
+
+    def decide(
+        self,
+        service: CdsService,
+        context: HookContext,
+        record: PatientRecord,
+        now: datetime,
+        new_uuid: Callable[[], UUID],
+    ) -> Decision:
+        pathway = self._pathways[service.planDefinition]
+        newest = newest_by_questionnaire(record.questionnaire_responses)
+        start_back = self._score(newest.get(START_BACK_URL), context.patientId)
+        nih = self._score(newest.get(NIH_SCREEN_URL), context.patientId)
+        inputs = PathwayInputs(
+            patient_id=context.patientId,
+            encounter_id=context.encounterId,
+            now=now,
+            start_back=start_back if isinstance(start_back, StartBackScore | ResponseRejected) else None,
+            nih=nih if isinstance(nih, NihScreenResult | ResponseRejected) else None,
+            patient=record.patient,
+            encounter=record.encounter,
+            conditions=tuple(record.conditions),
+            service_requests=tuple(record.service_requests),
+        )
+        risk = inputs.risk_computed
+        cards = [
+            IssuedCard(
+                card=build_card(applied, inputs, pathway.definition.source, new_uuid),
+                pathway_action=applied.spec.id,
+                risk_group=risk.risk_group.value if risk else None,
+                referral_suggested=applied.proposed_request is not None,
+            )
+            for applied in pathway.evaluate(inputs)
+        ]
+        assessments = [outcome for outcome in (start_back, nih) if outcome is not None]
+        return Decision(cards=cards, assessments=assessments)
+
+    def _score(self, response: JsonObject | None, patient_id: str) -> ScoringOutcome | None:
+        if response is None:
+            return None
+        return self._instruments.score(response, patient_id)
