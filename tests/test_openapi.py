@@ -1,4 +1,4 @@
-"""openapi.yaml is the app's own OpenAPI document; regenerate it with `stratcare openapi --output openapi.yaml`."""
+"""openapi.yaml is the app's own OpenAPI document (regenerate: `stratcare openapi --output openapi.yaml`)."""
 
 from __future__ import annotations
 
