@@ -28,7 +28,11 @@ EMPTY_BUNDLE = {"resourceType": "Bundle", "type": "searchset", "total": 0}
 
 
 def make_request(**fields: object) -> HookRequest:
-    body: dict[str, object] = {"hook": "encounter-start", "hookInstance": str(uuid.uuid4()), "context": CONTEXT}
+    body: dict[str, object] = {
+        "hook": "encounter-start",
+        "hookInstance": str(uuid.uuid4()),
+        "context": CONTEXT,
+    }
     body.update(fields)
     return HookRequest.model_validate(body)
 
@@ -50,7 +54,9 @@ class TestRenderTemplate:
 
 class TestResolvePrefetch:
     async def test_everything_supplied_needs_no_server(self) -> None:
-        request = make_request(prefetch={"patient": PATIENT, "encounter": ENCOUNTER, "conditions": EMPTY_BUNDLE})
+        request = make_request(
+            prefetch={"patient": PATIENT, "encounter": ENCOUNTER, "conditions": EMPTY_BUNDLE}
+        )
         async with httpx.AsyncClient() as http:
             resolved = await resolve_prefetch(TEMPLATES, request, HttpxFhirClient(http), 2.0)
         assert resolved.fetched == ()
@@ -148,7 +154,9 @@ class TestResolvePrefetch:
             most_in_flight = max(most_in_flight, in_flight)
             await asyncio.sleep(0.01)
             in_flight -= 1
-            body = EMPTY_BUNDLE if "Condition" in request.url.path else {"resourceType": "Patient", "id": "pat1"}
+            body = (
+                EMPTY_BUNDLE if "Condition" in request.url.path else {"resourceType": "Patient", "id": "pat1"}
+            )
             return httpx.Response(200, json=body)
 
         respx.get(url__startswith=FHIR).mock(side_effect=slow)
