@@ -10,6 +10,7 @@ from uuid import UUID
 
 from stratcare.cdshooks.models import Card, FeedbackItem
 from stratcare.instruments.results import ScoringOutcome
+from stratcare.writeback.outbox import PendingWrite
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,12 @@ class HookLedger(Protocol):
         call: HookCallFacts,
         assessments: Sequence[ScoringOutcome],
         cards: Sequence[IssuedCard],
+        writes: Sequence[PendingWrite] = (),
     ) -> None:
-        """Store the call, its assessments and its cards in one transaction."""
+        """Store the call, its assessments, its cards and its queued write-backs in one transaction.
+
+        A write whose key is already queued (the same response scored again) is not queued twice.
+        """
         ...
 
 
