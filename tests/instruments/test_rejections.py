@@ -1,0 +1,186 @@
+"""Responses that must never be scored, each with the reason reported (clinical safety)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from instruments.responses import NIH_SCREEN, PATIENT_ID, START_BACK_SYSTEM, nih_response, start_back_response
+from stratcare.content import ContentRepository
+from stratcare.instruments import InstrumentCatalog, ResponseRejected, StartBackScore
+
+HIGH_RISK = ["agree"] * 8 + ["extremely"]
+
+
+@pytest.fixture(scope="module")
+def catalog() -> InstrumentCatalog:
+    return InstrumentCatalog.from_content(ContentRepository.load())
+
+
+def rejected(
+    catalog: InstrumentCatalog, response: dict[str, Any], patient_id: str = PATIENT_ID
+) -> ResponseRejected:
+    outcome = catalog.score(response, patient_id)
+    assert isinstance(outcome, ResponseRejected), outcome
+    return outcome
+
+
+@pytest.mark.parametrize("status", ["in-progress", "stopped", "entered-in-error", None])
+def test_a_response_that_is_not_completed(catalog: InstrumentCatalog, status: str | None) -> None:
+    outcome = rejected(catalog, start_back_response(HIGH_RISK, status=status))
+    assert any("only a completed response is scored" in reason for reason in outcome.reasons)
+
+
+def test_an_amended_response_is_complete_and_scored(catalog: InstrumentCatalog) -> None:
+    assert isinstance(
+        catalog.score(start_back_response(HIGH_RISK, status="amended"), PATIENT_ID), StartBackScore
+    )
+
+
+@pytest.mark.parametrize("missing", range(9))
+def test_each_missing_item(catalog: InstrumentCatalog, missing: int) -> None:
+    response = start_back_response(HIGH_RISK)
+    del response["item"][missing]
+    assert rejected(catalog, response).reasons == (f"item sb-{missing + 1} is not answered",)
+
+
+def test_an_item_present_without_an_answer_is_missing(catalog: InstrumentCatalog) -> None:
+    response = start_back_response(HIGH_RISK)
+    response["item"][4] = {"linkId": "sb-5"}
+    assert rejected(catalog, response).reasons == ("item sb-5 is not answered",)
+
+
+@pytest.mark.parametrize(
+    ("system", "code"),
+    [
+        (START_BACK_SYSTEM, "maybe"),
+        ("http://loinc.org", "agree"),
+        (START_BACK_SYSTEM, "very-much"),  # a code of item 9 given for item 1
+    ],
+)
+def test_a_code_not_in_the_questionnaire(catalog: InstrumentCatalog, system: str, code: str) -> None:
+    response = start_back_response(HIGH_RISK)
+    response["item"][0]["answer"] = [{"valueCoding": {"system": system, "code": code}}]
+    (reason,) = rejected(catalog, response).reasons
+    assert reason.startswith("item sb-1 is answered with")
+    assert "not an option" in reason
+
+
+def test_a_coding_without_system_is_not_guessed(catalog: InstrumentCatalog) -> None:
+    response = start_back_response(HIGH_RISK)
+    response["item"][0]["answer"] = [{"valueCoding": {"code": "agree"}}]
+    assert "not an option" in rejected(catalog, response).reasons[0]
+
+
+def test_a_non_coded_answer(catalog: InstrumentCatalog) -> None:
+    response = start_back_response(HIGH_RISK)
+    response["item"][8]["answer"] = [{"valueInteger": 4}]
+    assert rejected(catalog, response).reasons == ("item sb-9 is not answered with a coding",)
+
+
+def test_two_answers_to_one_item(catalog: InstrumentCatalog) -> None:
+    response = start_back_response(HIGH_RISK)
+    response["item"][0]["answer"].append({"valueCoding": {"system": START_BACK_SYSTEM, "code": "disagree"}})
+    assert rejected(catalog, response).reasons == ("item sb-1 has 2 answers; it takes one",)
+
+
+def test_an_item_answered_twice(catalog: InstrumentCatalog) -> None:
+    response = start_back_response(HIGH_RISK)
+    response["item"].append(copy.deepcopy(response["item"][0]))
+    assert rejected(catalog, response).reasons == ("item sb-1 is answered more than once",)
+
+
+def test_an_unknown_item(catalog: InstrumentCatalog) -> None:
+    response = start_back_response(HIGH_RISK)
+    response["item"].append({"linkId": "sb-10", "answer": [{"valueBoolean": True}]})
+    assert rejected(catalog, response).reasons == ("item 'sb-10' is not in the questionnaire",)
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        {"reference": "Patient/someone-else"},
+        {"reference": "https://ehr.example.org/fhir/Patient/someone-else"},
+        {"reference": "Group/pat-1"},
+    ],
+)
+def test_another_patients_response(catalog: InstrumentCatalog, subject: dict[str, str]) -> None:
+    outcome = rejected(catalog, start_back_response(HIGH_RISK, subject=subject))
+    assert outcome.reasons == ("the response belongs to another patient than the one in context",)
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        {"reference": "Patient/pat-1"},
+        {"reference": "https://ehr.example.org/fhir/Patient/pat-1"},
+        {"reference": "Patient/pat-1/_history/4"},
+    ],
+)
+def test_the_patients_own_response_in_any_reference_form(
+    catalog: InstrumentCatalog, subject: dict[str, str]
+) -> None:
+    assert isinstance(
+        catalog.score(start_back_response(HIGH_RISK, subject=subject), PATIENT_ID), StartBackScore
+    )
+
+
+def test_a_response_without_subject(catalog: InstrumentCatalog) -> None:
+    response = start_back_response(HIGH_RISK)
+    del response["subject"]
+    assert rejected(catalog, response).reasons == ("the response names no patient as its subject",)
+
+
+def test_another_version_of_the_questionnaire(catalog: InstrumentCatalog) -> None:
+    response = start_back_response(
+        HIGH_RISK, questionnaire="http://stratcare.org/fhir/Questionnaire/start-back|2.0"
+    )
+    assert "answers version 2.0" in rejected(catalog, response).reasons[0]
+
+
+def test_an_unversioned_canonical_is_accepted(catalog: InstrumentCatalog) -> None:
+    response = start_back_response(
+        HIGH_RISK, questionnaire="http://stratcare.org/fhir/Questionnaire/start-back"
+    )
+    assert isinstance(catalog.score(response, PATIENT_ID), StartBackScore)
+
+
+def test_an_unknown_questionnaire(catalog: InstrumentCatalog) -> None:
+    response = start_back_response(HIGH_RISK, questionnaire="http://example.org/Questionnaire/other")
+    assert "no instrument is known" in rejected(catalog, response).reasons[0]
+
+
+def test_a_response_without_id(catalog: InstrumentCatalog) -> None:
+    response = start_back_response(HIGH_RISK)
+    del response["id"]
+    assert "no id" in rejected(catalog, response).reasons[0]
+
+
+def test_every_problem_is_reported_at_once(catalog: InstrumentCatalog) -> None:
+    response = start_back_response(HIGH_RISK, status="in-progress", subject={"reference": "Patient/x"})
+    del response["item"][2]
+    assert len(rejected(catalog, response).reasons) == 3
+
+
+def test_nested_group_items_are_read(catalog: InstrumentCatalog) -> None:
+    response = start_back_response(HIGH_RISK)
+    response["item"] = [{"linkId": "group", "item": response["item"]}]
+    # A group linkId that carries no answer is not an answer; the nested items are.
+    assert isinstance(catalog.score(response, PATIENT_ID), StartBackScore)
+
+
+def test_nih_incomplete(catalog: InstrumentCatalog) -> None:
+    response = nih_response("gt-5y", "every-day")
+    response["item"].pop()
+    outcome = rejected(catalog, response)
+    assert outcome.instrument == NIH_SCREEN
+    assert outcome.reasons == ("item nih-frequency is not answered",)
+
+
+@pytest.mark.parametrize("garbage", [{"item": "nope"}, {"item": [1, "x", None]}, {"item": [{"linkId": 5}]}])
+def test_garbage_items_are_rejected_not_crashed_on(
+    catalog: InstrumentCatalog, garbage: dict[str, Any]
+) -> None:
+    assert rejected(catalog, start_back_response(HIGH_RISK, **garbage)).reasons
