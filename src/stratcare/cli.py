@@ -21,7 +21,7 @@ def serve(
     import uvicorn
 
     uvicorn.run(
-        "stratcare.api.app:create_app",
+        "stratcare.api.app:serve_app",
         factory=True,
         host=host,
         port=port,

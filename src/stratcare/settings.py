@@ -34,6 +34,22 @@ class Settings(BaseSettings):
         description="Upper bound for each outbound FHIR request made to complete a prefetch.",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    max_body_bytes: int = Field(
+        default=5 * 1024 * 1024,
+        gt=0,
+        description="Largest request body accepted (prefetch included); larger bodies get 413.",
+    )
+    max_json_depth: int = Field(
+        default=64, gt=0, description="Deepest JSON nesting accepted in a request body; deeper gets 400."
+    )
+    cors_origins: list[str] = Field(
+        default=["https://sandbox.cds-hooks.org"],
+        description="Browser origins allowed to call the service (JSON list).",
+    )
+    cors_origin_regex: str | None = Field(
+        default=r"https?://(localhost|127\.0\.0\.1)(:\d+)?",
+        description="Regular expression of further allowed origins (localhost by default); empty disables.",
+    )
 
 
 @lru_cache(maxsize=1)

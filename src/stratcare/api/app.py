@@ -6,12 +6,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from stratcare import __version__
 from stratcare.api.cds_services import router as cds_router
 from stratcare.api.errors import install_error_handlers
 from stratcare.api.health import router as health_router
+from stratcare.api.limits import BodyLimitMiddleware
 from stratcare.api.runtime import open_runtime
+from stratcare.logs import configure_logging
 from stratcare.settings import Settings
 
 DESCRIPTION = (
@@ -32,6 +35,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="stratcare", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body_bytes=resolved.max_body_bytes,
+        max_json_depth=resolved.max_json_depth,
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=resolved.cors_origins,
+        allow_origin_regex=resolved.cors_origin_regex or None,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "Accept"],
+        max_age=600,
+    )
     app.include_router(cds_router)
     app.include_router(health_router)
     return app
+
+
+def serve_app() -> FastAPI:
+    """The factory ``stratcare serve`` runs in each worker process: JSON logs, settings from the env."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,39 @@
+"""Structured JSON logs, one object per line, keyed by ``hookInstance`` where a hook call is involved.
+
+What is logged is chosen at each call site: ids and counts, never names, birth dates, free text or tokens.
+As a second line of defence, attributes whose names suggest a secret are dropped before formatting.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from pythonjsonlogger.json import JsonFormatter
+
+SECRET_ATTRIBUTES = frozenset({"authorization", "token", "access_token", "fhirAuthorization", "password"})
+
+
+class DropSecrets(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        for name in SECRET_ATTRIBUTES & set(vars(record)):
+            delattr(record, name)
+        return True
+
+
+def configure_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        JsonFormatter(
+            "{asctime}{levelname}{name}{message}",
+            style="{",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        )
+    )
+    handler.addFilter(DropSecrets())
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers = []
+        logging.getLogger(name).propagate = True
