@@ -1,0 +1,140 @@
+"""The hook ledger: a hook call, its assessments, its cards and its queued write-backs, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Table, insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from stratcare.engine.ports import HookCallFacts, IssuedCard
+from stratcare.instruments.results import (
+    NihScreenResult,
+    ResponseRejected,
+    ResponseSource,
+    ScoringOutcome,
+    StartBackScore,
+)
+from stratcare.store import schema
+from stratcare.store.database import insert_or_ignore
+from stratcare.writeback.outbox import OutboxState, PendingWrite
+
+
+class SqlHookLedger:
+    """Implements ``HookLedger`` on a connection whose transaction the caller owns."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def record(
+        self,
+        call: HookCallFacts,
+        assessments: Sequence[ScoringOutcome],
+        cards: Sequence[IssuedCard],
+        writes: Sequence[PendingWrite] = (),
+    ) -> None:
+        """Store the call, its assessments, its cards and its queued writes (a queued key is skipped)."""
+        statement = insert(schema.hook_calls).values(_call_row(call)).returning(schema.hook_calls.c.id)
+        call_id: int = (await self._connection.execute(statement)).scalar_one()
+        if assessments:
+            await self._insert(schema.assessments, [_assessment_row(call_id, item) for item in assessments])
+        if cards:
+            await self._insert(schema.cards, [_card_row(call_id, call.service_id, item) for item in cards])
+            suggestions = [row for item in cards for row in _suggestion_rows(item)]
+            if suggestions:
+                await self._insert(schema.card_suggestions, suggestions)
+        if writes:
+            queue = insert_or_ignore(self._connection, schema.outbox, ["key"])
+            await self._connection.execute(queue, [_outbox_row(call, write) for write in writes])
+
+    async def _insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        await self._connection.execute(insert(table), rows)
+
+
+def _call_row(call: HookCallFacts) -> dict[str, Any]:
+    return {
+        "hook_instance": call.hook_instance,
+        "service_id": call.service_id,
+        "hook": call.hook,
+        "patient_id": call.patient_id,
+        "encounter_id": call.encounter_id,
+        "user_id": call.user_id,
+        "fhir_server": call.fhir_server,
+        "received_at": call.received_at,
+        "outcome": call.outcome,
+    }
+
+
+def _assessment_row(call_id: int, outcome: ScoringOutcome) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "hook_call_id": call_id,
+        "instrument_version": None,
+        "total": None,
+        "psychosocial": None,
+        "risk_group": None,
+        "duration_code": None,
+        "frequency_code": None,
+        "chronicity": None,
+        "rejection_reasons": None,
+        **_source_columns(outcome.source),
+    }
+    if isinstance(outcome, ResponseRejected):
+        row.update(kind="rejected", instrument=outcome.instrument, rejection_reasons=list(outcome.reasons))
+        return row
+    row.update(kind="scored", instrument_version=outcome.instrument_version)
+    if isinstance(outcome, StartBackScore):
+        row.update(
+            total=outcome.total, psychosocial=outcome.psychosocial, risk_group=outcome.risk_group.value
+        )
+    elif isinstance(outcome, NihScreenResult):
+        row.update(
+            duration_code=outcome.duration_code,
+            frequency_code=outcome.frequency_code,
+            chronicity=outcome.chronicity.value,
+        )
+    return row
+
+
+def _source_columns(source: ResponseSource) -> dict[str, Any]:
+    return {
+        "instrument": source.questionnaire.split("|", 1)[0],
+        "questionnaire": source.questionnaire,
+        "response_id": source.response_id,
+        "response_version": source.version_id,
+        "authored": source.authored,
+    }
+
+
+def _card_row(call_id: int, service_id: str, issued: IssuedCard) -> dict[str, Any]:
+    return {
+        "uuid": issued.card.uuid,
+        "hook_call_id": call_id,
+        "service_id": service_id,
+        "pathway_action": issued.pathway_action,
+        "indicator": issued.card.indicator,
+        "summary": issued.card.summary,
+        "risk_group": issued.risk_group,
+        "referral_suggested": issued.referral_suggested,
+    }
+
+
+def _suggestion_rows(issued: IssuedCard) -> list[dict[str, Any]]:
+    return [
+        {"card_uuid": issued.card.uuid, "suggestion_uuid": suggestion.uuid, "label": suggestion.label}
+        for suggestion in issued.card.suggestions or []
+    ]
+
+
+def _outbox_row(call: HookCallFacts, write: PendingWrite) -> dict[str, Any]:
+    return {
+        "key": write.key,
+        "hook_instance": write.hook_instance,
+        "fhir_server": write.fhir_server,
+        "bundle": write.bundle,
+        "state": OutboxState.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": call.received_at,
+        "created_at": call.received_at,
+        "updated_at": call.received_at,
+    }

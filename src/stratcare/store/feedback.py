@@ -1,0 +1,88 @@
+"""The feedback ledger: which suggestions a card offered, and each feedback item stored once.
+
+An item is "the same item" when its card, outcome, outcome timestamp (as an instant), accepted suggestions
+and override reason coding are equal; a SHA-256 of those is the unique ``dedupe_key``. The user's free-text
+``userComment`` is never stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from stratcare.cdshooks.models import FeedbackItem
+from stratcare.store import schema
+from stratcare.store.database import insert_or_ignore
+from stratcare.store.schema import as_utc
+
+
+class SqlFeedbackLedger:
+    """Implements ``FeedbackLedger`` on a connection whose transaction the caller owns."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def suggestions_of_cards(self, service_id: str, cards: set[UUID]) -> dict[UUID, set[UUID]]:
+        """For each of ``cards`` this service issued, its suggestion uuids; unknown cards are absent."""
+        if not cards:
+            return {}
+        issued, offered = schema.cards, schema.card_suggestions
+        query = (
+            select(issued.c.uuid, offered.c.suggestion_uuid)
+            .select_from(issued.outerjoin(offered, offered.c.card_uuid == issued.c.uuid))
+            .where(issued.c.service_id == service_id, issued.c.uuid.in_(cards))
+        )
+        found: dict[UUID, set[UUID]] = {}
+        for card_uuid, suggestion_uuid in await self._connection.execute(query):
+            suggestions = found.setdefault(card_uuid, set())
+            if suggestion_uuid is not None:
+                suggestions.add(suggestion_uuid)
+        return found
+
+    async def store(
+        self, service_id: str, items: Sequence[FeedbackItem], received_at: datetime
+    ) -> list[bool]:
+        """Store each item unless already stored (earlier or earlier in ``items``); True where it was new."""
+        statement = insert_or_ignore(self._connection, schema.feedback, ["dedupe_key"])
+        new = []
+        for item in items:
+            result = await self._connection.execute(statement, _feedback_row(service_id, item, received_at))
+            new.append(result.rowcount == 1)
+        return new
+
+
+def _feedback_row(service_id: str, item: FeedbackItem, received_at: datetime) -> dict[str, Any]:
+    accepted = sorted(str(suggestion.id) for suggestion in item.acceptedSuggestions or [])
+    reason = item.overrideReason.reason if item.overrideReason else None
+    row: dict[str, Any] = {
+        "service_id": service_id,
+        "card_uuid": item.card,
+        "outcome": item.outcome,
+        "outcome_timestamp": as_utc(item.outcomeTimestamp, "outcomeTimestamp"),
+        "accepted_suggestions": accepted,
+        "override_reason_system": reason.system if reason else None,
+        "override_reason_code": reason.code if reason else None,
+        "received_at": received_at,
+    }
+    row["dedupe_key"] = _dedupe_key(row)
+    return row
+
+
+def _dedupe_key(row: dict[str, Any]) -> str:
+    identity = [
+        row["service_id"],
+        str(row["card_uuid"]),
+        row["outcome"],
+        row["outcome_timestamp"].isoformat(),
+        row["accepted_suggestions"],
+        row["override_reason_system"],
+        row["override_reason_code"],
+    ]
+    return hashlib.sha256(json.dumps(identity, separators=(",", ":")).encode()).hexdigest()

@@ -1,0 +1,53 @@
+"""The store as the service uses it: one engine, ledgers as units of work, the outbox, the replay guard."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from stratcare.store.calls import SqlHookLedger
+from stratcare.store.database import create_engine, create_schema
+from stratcare.store.feedback import SqlFeedbackLedger
+from stratcare.store.outbox import SqlOutbox
+from stratcare.store.replay import SqlReplayGuard
+
+
+class SqlLedgers:
+    """Owns the engine; each ``*_ledger()`` is one transaction, committed on exit, rolled back on error."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._replay_guard = SqlReplayGuard(engine)
+
+    @classmethod
+    async def open(cls, url: str) -> SqlLedgers:
+        """Connect to ``url`` and create any missing tables."""
+        engine = create_engine(url)
+        try:
+            await create_schema(engine)
+        except BaseException:
+            await engine.dispose()
+            raise
+        return cls(engine)
+
+    @asynccontextmanager
+    async def hook_ledger(self) -> AsyncIterator[SqlHookLedger]:
+        async with self.engine.begin() as connection:
+            yield SqlHookLedger(connection)
+
+    @asynccontextmanager
+    async def feedback_ledger(self) -> AsyncIterator[SqlFeedbackLedger]:
+        async with self.engine.begin() as connection:
+            yield SqlFeedbackLedger(connection)
+
+    def outbox(self) -> SqlOutbox:
+        return SqlOutbox(self.engine)
+
+    def replay_guard(self) -> SqlReplayGuard:
+        """The one guard of this store (it remembers when it last purged expired rows)."""
+        return self._replay_guard
+
+    async def close(self) -> None:
+        await self.engine.dispose()
