@@ -1,0 +1,127 @@
+"""Authentication of CDS clients at the HTTP edge: the bearer JWT on every CDS Hooks call.
+
+CDS Hooks 2.0 "Trusting CDS Clients": the client sends ``Authorization: Bearer <JWT>`` whose ``aud`` is
+the exact URL of the endpoint called. Any failure is a bare 401 with ``WWW-Authenticate: Bearer``; the
+reason goes to the log at INFO, never to the caller, and the token is neither logged nor stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
+
+import httpx
+from fastapi import HTTPException, Request
+
+from stratcare.auth.config import AuthSettings
+from stratcare.auth.errors import Unauthorized
+from stratcare.auth.fhir_servers import check_fhir_server
+from stratcare.auth.keys import JwksCache
+from stratcare.auth.replay import ReplayGuard
+from stratcare.auth.verifier import TokenVerifier, VerifiedClient
+
+logger = logging.getLogger(__name__)
+
+BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+def bearer_token(request: Request) -> str:
+    """The token of the one ``Authorization: Bearer`` header."""
+    values = request.headers.getlist("authorization")
+    if len(values) != 1:
+        raise Unauthorized("no Authorization header" if not values else "several Authorization headers")
+    scheme, _, token = values[0].strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or " " in token:
+        raise Unauthorized("Authorization is not a Bearer token")
+    return token
+
+
+def endpoint_url(request: Request, public_base_url: str | None) -> str:
+    """The URL the client called, as it must appear in ``aud``: public base URL + path, never the query."""
+    if public_base_url is None:
+        return str(request.url.replace(query="", fragment=""))
+    path = request.url.path
+    root_path = request.scope.get("root_path", "")
+    if root_path and path.startswith(root_path):
+        path = path[len(root_path) :]
+    return public_base_url.rstrip("/") + path
+
+
+class ClientAuthenticator:
+    """Authenticates CDS clients for the app's lifetime; create it once, in the lifespan."""
+
+    def __init__(
+        self,
+        settings: AuthSettings,
+        http: httpx.AsyncClient,
+        replay: ReplayGuard,
+        clock: Callable[[], datetime],
+        *,
+        public_base_url: str | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self._public_base_url = public_base_url
+        keys = JwksCache(
+            http,
+            ttl_seconds=settings.jwks_cache_seconds,
+            min_refetch_seconds=settings.jwks_min_refetch_seconds,
+            timeout_seconds=settings.jwks_timeout_seconds,
+            monotonic=monotonic,
+        )
+        self._verifier = TokenVerifier(settings, keys, replay, clock)
+
+    @property
+    def enabled(self) -> bool:
+        return self.settings.mode == "on"
+
+    async def authenticate(self, request: Request) -> VerifiedClient | None:
+        """The verified client; None when authentication is off. Raises ``Unauthorized``."""
+        if not self.enabled:
+            return None
+        token = bearer_token(request)
+        return await self._verifier.verify(token, endpoint_url(request, self._public_base_url))
+
+    def check_fhir_server(self, client: VerifiedClient | None, fhir_server: str) -> None:
+        """Raise ``FhirServerNotAllowed`` unless this client may have the service call ``fhir_server``."""
+        check_fhir_server(
+            client.issuer_config if client is not None else None,
+            fhir_server,
+            unauthenticated_allowlist=self.settings.fhir_server_allowlist,
+        )
+
+
+def client_dependency(
+    get_authenticator: Callable[[Request], ClientAuthenticator],
+) -> Callable[[Request], Awaitable[VerifiedClient | None]]:
+    """A FastAPI dependency: the verified client, or a 401 with ``WWW-Authenticate: Bearer``."""
+
+    async def authenticated_client(request: Request) -> VerifiedClient | None:
+        try:
+            return await get_authenticator(request).authenticate(request)
+        except Unauthorized as exc:
+            logger.info("CDS client refused", extra={"reason": exc.reason, "path": request.url.path})
+            raise HTTPException(status_code=401, headers=BEARER_CHALLENGE) from None
+
+    return authenticated_client
+
+
+def warn_auth_off(log: logging.Logger) -> None:
+    log.warning(
+        "CDS client authentication is OFF (STRATCARE_AUTH=off): any caller can invoke the services "
+        "and name a fhirServer. Use only for local demos."
+    )
+
+
+def warn_open_fhir_servers(settings: AuthSettings, log: logging.Logger) -> None:
+    """Warn about every place where any fhirServer is accepted."""
+    open_issuers: Iterable[str] = [
+        name for name, issuer in settings.issuers.items() if not issuer.fhir_servers
+    ]
+    for issuer in open_issuers:
+        log.warning("issuer %s has no fhir_servers allowlist: any fhirServer is accepted", issuer)
+    if settings.mode == "off" and not settings.fhir_server_allowlist:
+        log.warning("STRATCARE_FHIR_SERVER_ALLOWLIST is empty: any fhirServer is accepted")
