@@ -39,14 +39,14 @@ class SqlHookLedger:
         call_id: int = (await self._connection.execute(statement)).scalar_one()
         if assessments:
             await self._insert(schema.assessments, [_assessment_row(call_id, item) for item in assessments])
+        if writes:
+            queue = insert_or_ignore(self._connection, schema.outbox, ["key"])
+            await self._connection.execute(queue, [_outbox_row(call, write) for write in writes])
         if cards:
             await self._insert(schema.cards, [_card_row(call_id, call.service_id, item) for item in cards])
             suggestions = [row for item in cards for row in _suggestion_rows(item)]
             if suggestions:
                 await self._insert(schema.card_suggestions, suggestions)
-        if writes:
-            queue = insert_or_ignore(self._connection, schema.outbox, ["key"])
-            await self._connection.execute(queue, [_outbox_row(call, write) for write in writes])
 
     async def _insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
         await self._connection.execute(insert(table), rows)
