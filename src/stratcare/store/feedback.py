@@ -50,11 +50,12 @@ class SqlFeedbackLedger:
         self, service_id: str, items: Sequence[FeedbackItem], received_at: datetime
     ) -> list[bool]:
         """Store each item unless already stored (earlier or earlier in ``items``); True where it was new."""
-        statement = insert_or_ignore(self._connection, schema.feedback, ["dedupe_key"])
+        table = schema.feedback
+        statement = insert_or_ignore(self._connection, table, ["dedupe_key"]).returning(table.c.id)
         new = []
         for item in items:
             result = await self._connection.execute(statement, _feedback_row(service_id, item, received_at))
-            new.append(result.rowcount == 1)
+            new.append(result.first() is not None)
         return new
 
 

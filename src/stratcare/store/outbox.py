@@ -88,10 +88,11 @@ class SqlOutbox:
             update(outbox)
             .where(outbox.c.id == write_id, outbox.c.claimed_by == worker_id, outbox.c.state == _IN_FLIGHT)
             .values(**values)
+            .returning(outbox.c.id)
         )
         async with self._engine.begin() as connection:
-            result = await connection.execute(statement)
-        if result.rowcount != 1:
+            settled = (await connection.execute(statement)).first()
+        if settled is None:
             logger.warning(
                 "outbox row no longer held by this worker; left unchanged",
                 extra={"write_id": write_id, "worker_id": worker_id, "state": values.get("state")},
@@ -127,10 +128,10 @@ class SqlOutbox:
             update(outbox)
             .where(outbox.c.state == _DEAD)
             .values(state=_PENDING, next_attempt_at=now, attempts=0, claimed_by=None, updated_at=now)
+            .returning(outbox.c.id)
         )
         async with self._engine.begin() as connection:
-            result = await connection.execute(statement)
-        return result.rowcount
+            return len((await connection.execute(statement)).all())
 
 
 def _claimed(row: Any) -> ClaimedWrite:

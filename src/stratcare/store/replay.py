@@ -35,8 +35,9 @@ class SqlReplayGuard:
                 delete(jwt_replay).where(jwt_replay.c.issuer == issuer, jwt_replay.c.jti == jti, expired)
             )
             statement = insert_or_ignore(connection, jwt_replay, ["issuer", "jti"])
+            statement = statement.returning(jwt_replay.c.jti)
             values = {"issuer": issuer, "jti": jti, "expires_at": as_utc(expires_at, "expires_at")}
-            first = (await connection.execute(statement, values)).rowcount == 1
+            first = (await connection.execute(statement, values)).first() is not None
             if self._last_purge is None or now - self._last_purge >= self._purge_interval:
                 await connection.execute(delete(jwt_replay).where(expired))
                 self._last_purge = now
