@@ -30,7 +30,7 @@ APPLIED = {
 }
 
 
-def claimed(fhir_server: str | None = None, key: str = "qr1|2|1.0.0|start-back") -> ClaimedWrite:
+def claimed(fhir_server: str | None = None, key: str = "qr1:2:1.0.0:start-back") -> ClaimedWrite:
     return ClaimedWrite(1, key, UUID(int=7), fhir_server, BUNDLE, attempts=0)
 
 

@@ -63,8 +63,8 @@ class TestPlanWrites:
 
     def test_keys_name_response_version_instrument_version_and_instrument(self) -> None:
         start_back, nih = plan(START_BACK, NIH)
-        assert start_back.key == "qr1|2|1.0.0|start-back"
-        assert nih.key == "qr2|-|1.0.0|nih-clbp"
+        assert start_back.key == "qr1:2:1.0.0:start-back"
+        assert nih.key == "qr2:-:1.0.0:nih-clbp"
 
     def test_keys_and_bundles_are_stable_across_calls(self) -> None:
         assert plan(START_BACK, NIH) == plan(START_BACK, NIH)
@@ -79,7 +79,7 @@ class TestPlanWrites:
 
     def test_a_rejected_response_writes_nothing(self) -> None:
         assert plan(REJECTED) == []
-        assert [write.key for write in plan(REJECTED, NIH)] == ["qr2|-|1.0.0|nih-clbp"]
+        assert [write.key for write in plan(REJECTED, NIH)] == ["qr2:-:1.0.0:nih-clbp"]
 
     def test_the_same_assessment_twice_is_planned_once(self) -> None:
         assert len(plan(START_BACK, START_BACK)) == 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from stratcare.instruments.results import NihScreenResult, RiskGroup, StartBackScore
 
@@ -39,7 +40,13 @@ class Encounter:
 
 
 def result_identifier(response_id: str, version_id: str | None, instrument_version: str, part: str) -> str:
-    return f"{response_id}|{version_id or '-'}|{instrument_version}|{part}"
+    """``response:version:instrument-version:part``, each percent-encoded beyond RFC 3986's unreserved set.
+
+    No ``|``, ``,``, ``$`` or ``\\``: token search splits on them (and servers differ on their escapes), so a
+    value holding one could never be found, and ``ifNoneExist`` would create a copy on every retry.
+    """
+    parts = (response_id, version_id or "-", instrument_version, part)
+    return ":".join(quote(value, safe="-._~") for value in parts)
 
 
 def _entry(resource_type: str, resource: JsonObject, identifier: str) -> JsonObject:
@@ -51,7 +58,7 @@ def _entry(resource_type: str, resource: JsonObject, identifier: str) -> JsonObj
         "request": {
             "method": "POST",
             "url": resource_type,
-            "ifNoneExist": f"identifier={IDENTIFIER_SYSTEM}|{identifier}",
+            "ifNoneExist": f"identifier={IDENTIFIER_SYSTEM}|{quote(identifier, safe=':-._~')}",
         },
     }
 
