@@ -35,7 +35,8 @@ def claimed(fhir_server: str | None = None, key: str = "qr1:2:1.0.0:start-back")
 
 
 def bearer(route: respx.Route) -> str | None:
-    return route.calls.last.request.headers.get("Authorization")
+    value: str | None = route.calls.last.request.headers.get("Authorization")
+    return value
 
 
 class Clock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -48,7 +49,7 @@ def planned(fhir_server: str) -> PendingWrite:
 
 async def search(
     http: httpx.AsyncClient, server: FhirTestServer, resource_type: str, identifier: str
-) -> list[dict[str, object]]:
+) -> list[dict[str, Any]]:
     response = await http.get(
         f"{server.base_url}/{resource_type}",
         params={"identifier": f"{IDENTIFIER_SYSTEM}|{identifier}"},
@@ -90,7 +91,7 @@ async def test_delivered_resources_are_searchable_and_never_duplicated(
     observation_ids = {
         f"Observation/{resources[0]['id']}" for (kind, _), resources in found.items() if kind == "Observation"
     }
-    basis = {reference["reference"] for reference in assessment["basis"]}  # type: ignore[index, union-attr]
+    basis = {reference["reference"] for reference in assessment["basis"]}
     assert observation_ids <= basis
 
     again = InMemoryOutbox()
