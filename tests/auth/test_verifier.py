@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from pathlib import Path
 
 import pytest
@@ -34,12 +35,16 @@ class TestAcceptedTokens:
         assert (await verifier.verify(sign(rs_key, "PS256", claims()), AUDIENCE)).issuer == ISSUER
 
     @pytest.mark.parametrize("alg", ["EdDSA", "Ed25519"])
-    async def test_edwards_curve(self, make_verifier: MakeVerifier, jwks_server: JwksServer, alg: str) -> None:
+    async def test_edwards_curve(
+        self, make_verifier: MakeVerifier, jwks_server: JwksServer, alg: str
+    ) -> None:
         key = OKPKey.generate_key("Ed25519", parameters={"kid": "ed-1"})
         verifier = make_verifier(IssuerConfig(jwks_url=jwks_server.serve("/ed.json", jwks(key))))
         assert (await verifier.verify(sign(key, alg, claims()), AUDIENCE)).issuer == ISSUER
 
-    async def test_audience_list_containing_the_endpoint(self, verifier: TokenVerifier, es_key: ECKey) -> None:
+    async def test_audience_list_containing_the_endpoint(
+        self, verifier: TokenVerifier, es_key: ECKey
+    ) -> None:
         token = sign(es_key, "ES384", claims(aud=["https://other.example", AUDIENCE]))
         assert (await verifier.verify(token, AUDIENCE)).issuer == ISSUER
 
@@ -47,11 +52,9 @@ class TestAcceptedTokens:
         token = sign(es_key, "ES384", claims(iat=NOW_TS - 200, exp=NOW_TS - 50))
         assert (await verifier.verify(token, AUDIENCE)).issuer == ISSUER
 
-    async def test_keys_from_a_file(
-        self, make_verifier: MakeVerifier, es_key: ECKey, tmp_path: Path
-    ) -> None:
+    async def test_keys_from_a_file(self, make_verifier: MakeVerifier, es_key: ECKey, tmp_path: Path) -> None:
         path = tmp_path / "jwks.json"
-        path.write_text(__import__("json").dumps(jwks(es_key)))
+        path.write_text(json.dumps(jwks(es_key)))
         verifier = make_verifier(IssuerConfig(jwks_file=path))
         assert (await verifier.verify(sign(es_key, "ES384", claims()), AUDIENCE)).issuer == ISSUER
 
@@ -60,7 +63,7 @@ class TestSignature:
     async def test_forged_with_another_key_under_the_same_kid(
         self, verifier: TokenVerifier, es_key: ECKey
     ) -> None:
-        forger = ECKey.generate_key("P-384", parameters={"kid": es_key.kid})
+        forger = ECKey.generate_key("P-384", parameters={"kid": str(es_key.kid)})
         with pytest.raises(Unauthorized, match="signature does not verify"):
             await verifier.verify(sign(forger, "ES384", claims()), AUDIENCE)
 
@@ -171,7 +174,9 @@ class TestClaims:
         token = sign(es_key, "ES384", claims(exp=NOW_TS + 600))
         assert (await verifier.verify(token, AUDIENCE)).issuer == ISSUER
 
-    async def test_untrusted_issuer(self, verifier: TokenVerifier, es_key: ECKey, jwks_server: JwksServer) -> None:
+    async def test_untrusted_issuer(
+        self, verifier: TokenVerifier, es_key: ECKey, jwks_server: JwksServer
+    ) -> None:
         with pytest.raises(Unauthorized, match="issuer is not trusted"):
             await verifier.verify(sign(es_key, "ES384", claims(iss="https://evil.example")), AUDIENCE)
         assert jwks_server.hits["/jwks.json"] == 0
@@ -192,9 +197,11 @@ class TestReplay:
         with pytest.raises(Unauthorized, match="jti already used"):
             await verifier.verify(sign(es_key, "ES384", {**payload, "sub": "again"}), AUDIENCE)
 
-    async def test_a_forged_token_does_not_use_up_the_jti(self, verifier: TokenVerifier, es_key: ECKey) -> None:
+    async def test_a_forged_token_does_not_use_up_the_jti(
+        self, verifier: TokenVerifier, es_key: ECKey
+    ) -> None:
         payload = claims()
-        forger = ECKey.generate_key("P-384", parameters={"kid": es_key.kid})
+        forger = ECKey.generate_key("P-384", parameters={"kid": str(es_key.kid)})
         with pytest.raises(Unauthorized, match="signature"):
             await verifier.verify(sign(forger, "ES384", payload), AUDIENCE)
         assert (await verifier.verify(sign(es_key, "ES384", payload), AUDIENCE)).jti == payload["jti"]

@@ -50,9 +50,7 @@ def sign(key: Key, alg: str, payload: dict[str, Any], **header: Any) -> str:
 
 def unsigned(header: dict[str, Any], payload: dict[str, Any], signature: bytes = b"") -> str:
     """A token assembled by hand, for algorithms no library should produce (``none``, HMAC with a PEM)."""
-    return ".".join(
-        [_b64(json.dumps(header).encode()), _b64(json.dumps(payload).encode()), _b64(signature)]
-    )
+    return ".".join([_b64(json.dumps(header).encode()), _b64(json.dumps(payload).encode()), _b64(signature)])
 
 
 def _b64(raw: bytes) -> str:
