@@ -7,11 +7,13 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from stratcare.auth.replay import ReplayGuard
 from stratcare.store.calls import SqlHookLedger
 from stratcare.store.database import create_engine, create_schema
 from stratcare.store.feedback import SqlFeedbackLedger
 from stratcare.store.outbox import SqlOutbox
 from stratcare.store.replay import SqlReplayGuard
+from stratcare.writeback.outbox import OutboxStore
 
 
 class SqlLedgers:
@@ -42,10 +44,10 @@ class SqlLedgers:
         async with self.engine.begin() as connection:
             yield SqlFeedbackLedger(connection)
 
-    def outbox(self) -> SqlOutbox:
+    def outbox(self) -> OutboxStore:
         return SqlOutbox(self.engine)
 
-    def replay_guard(self) -> SqlReplayGuard:
+    def replay_guard(self) -> ReplayGuard:
         """The one guard of this store (it remembers when it last purged expired rows)."""
         return self._replay_guard
 
