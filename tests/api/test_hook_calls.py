@@ -86,7 +86,9 @@ class TestRiskCards:
         assert request["encounter"] == {"reference": f"Encounter/{patient}-enc"}
         assert request["category"][0]["coding"]
         assert referral in {coding["code"] for coding in request["code"]["coding"]}
-        assert {"reference": f"QuestionnaireResponse/{patient}-sb"} in request["supportingInfo"]
+        assert f"QuestionnaireResponse/{patient}-sb" in [
+            info["reference"] for info in request["supportingInfo"]
+        ]
 
     async def test_no_null_or_empty_value_anywhere(
         self, client: httpx.AsyncClient, request_for: RequestFor

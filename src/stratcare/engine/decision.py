@@ -78,7 +78,8 @@ class StratifiedCareDecider:
     @classmethod
     def from_content(cls, content: ContentRepository, registry: ServiceRegistry) -> StratifiedCareDecider:
         pathways = {
-            service.planDefinition: load_pathway(content, service.planDefinition) for service in registry.all()
+            service.planDefinition: load_pathway(content, service.planDefinition)
+            for service in registry.all()
         }
         return cls(pathways, InstrumentCatalog.from_content(content))
 
