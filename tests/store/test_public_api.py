@@ -1,0 +1,19 @@
+"""The store's public surface is what ``stratcare.store`` re-exports, and nothing else."""
+
+from __future__ import annotations
+
+import stratcare.store
+
+
+def test_the_public_names_are_exactly_these() -> None:
+    assert sorted(stratcare.store.__all__) == [
+        "SqlFeedbackLedger",
+        "SqlHookLedger",
+        "SqlLedgers",
+        "SqlOutbox",
+        "SqlReplayGuard",
+        "async_url",
+        "create_engine",
+        "create_schema",
+    ]
+    assert all(hasattr(stratcare.store, name) for name in stratcare.store.__all__)
