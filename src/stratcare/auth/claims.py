@@ -79,7 +79,8 @@ def _check_times(claims: Mapping[str, object], now: float, limits: ClaimLimits) 
         raise Unauthorized("token not yet valid (nbf)")
     if expires <= issued:
         raise Unauthorized("exp is not after iat")
-    if expires - issued > limits.max_lifetime_seconds or expires - now > limits.max_lifetime_seconds + leeway:
+    # With iat no later than now + leeway, this also keeps exp within now + max lifetime + leeway.
+    if expires - issued > limits.max_lifetime_seconds:
         raise Unauthorized("token lifetime too long")
     return expires
 
