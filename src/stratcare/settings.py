@@ -9,11 +9,20 @@ from typing import Literal
 from pydantic import Field, HttpUrl
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from stratcare.writeback.settings import WritebackSettings
+
 
 class Settings(BaseSettings):
     """Every setting has a safe default for the embedded demo (SQLite, bundled content)."""
 
-    model_config = SettingsConfigDict(env_prefix="STRATCARE_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="STRATCARE_",
+        env_file=".env",
+        extra="ignore",
+        # STRATCARE_WRITEBACK_MODE sets writeback.mode; flat names (STRATCARE_DATABASE_URL) are unaffected.
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+    )
 
     database_url: str = Field(
         default="sqlite+aiosqlite:///./stratcare.db",
@@ -49,6 +58,10 @@ class Settings(BaseSettings):
     cors_origin_regex: str | None = Field(
         default=r"https?://(localhost|127\.0\.0\.1)(:\d+)?",
         description="Regular expression of further allowed origins (localhost by default); empty disables.",
+    )
+
+    writeback: WritebackSettings = Field(
+        default_factory=WritebackSettings, description="Write-back of results (STRATCARE_WRITEBACK_*)."
     )
 
 

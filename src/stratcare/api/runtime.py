@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -21,6 +21,12 @@ from stratcare.engine.runner import HookRunner
 from stratcare.fhir.client import HttpxFhirClient
 from stratcare.settings import Settings
 from stratcare.store.ledger import SqlLedgers
+from stratcare.writeback.delivery import TokenHandoff
+from stratcare.writeback.intake import HookWriteback
+from stratcare.writeback.outbox import OutboxStore
+from stratcare.writeback.settings import WritebackSettings
+from stratcare.writeback.wiring import build_deliverer, build_worker
+from stratcare.writeback.worker import running_in_background
 
 
 def utc_now() -> datetime:
@@ -35,15 +41,38 @@ class Runtime:
     hooks: HookRunner
     feedback: FeedbackService
     database: AsyncEngine
+    outbox: OutboxStore
 
     def discovery(self) -> DiscoveryResponse:
         return DiscoveryResponse(services=[service.descriptor() for service in self.registry.all()])
 
 
-def http_client(settings: Settings) -> httpx.AsyncClient:
-    timeout = httpx.Timeout(settings.fhir_timeout_seconds, connect=min(settings.fhir_timeout_seconds, 2.0))
+def http_client(timeout_seconds: float) -> httpx.AsyncClient:
+    timeout = httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 2.0))
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
     return httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False)
+
+
+def delivery_timeout(settings: WritebackSettings) -> float:
+    """Long enough for a slow server, short enough that a batch ends well within a claim's lease."""
+    rounds = -(-settings.batch_size // settings.concurrency)
+    return max(5.0, min(30.0, settings.lease_seconds / (2 * rounds)))
+
+
+async def start_writeback(
+    settings: WritebackSettings, ledgers: SqlLedgers, stack: AsyncExitStack
+) -> HookWriteback:
+    """The hook side of write-back, and the in-process delivery worker when one is configured."""
+    if not settings.queues_writes:
+        return HookWriteback(settings)
+    handoff = TokenHandoff()
+    delivery_http = await stack.enter_async_context(http_client(delivery_timeout(settings)))
+    deliverer = build_deliverer(settings, delivery_http, handoff, utc_now)
+    if not settings.run_in_process:
+        return HookWriteback(settings)
+    worker = build_worker(settings, ledgers.outbox(), deliverer, utc_now)
+    await stack.enter_async_context(running_in_background(worker, idle_sleep=settings.idle_poll_seconds))
+    return HookWriteback(settings, handoff, worker.notify)
 
 
 @asynccontextmanager
@@ -52,26 +81,28 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     registry = ServiceRegistry.from_descriptors(content.service_descriptors)
     decider = StratifiedCareDecider.from_content(content, registry)
     ledgers = await SqlLedgers.open(settings.database_url)
-    async with http_client(settings) as http:
-        try:
-            yield Runtime(
-                settings=settings,
-                content=content,
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(ledgers.close)
+        http = await stack.enter_async_context(http_client(settings.fhir_timeout_seconds))
+        writeback = await start_writeback(settings.writeback, ledgers, stack)
+        yield Runtime(
+            settings=settings,
+            content=content,
+            registry=registry,
+            hooks=HookRunner(
                 registry=registry,
-                hooks=HookRunner(
-                    registry=registry,
-                    decider=decider,
-                    reader=HttpxFhirClient(http),
-                    unit_of_work=ledgers.hook_ledger,
-                    clock=utc_now,
-                    new_uuid=uuid.uuid4,
-                    fhir_timeout_seconds=settings.fhir_timeout_seconds,
-                ),
-                feedback=FeedbackService(registry, ledgers.feedback_ledger, utc_now),
-                database=ledgers.engine,
-            )
-        finally:
-            await ledgers.close()
+                decider=decider,
+                reader=HttpxFhirClient(http),
+                unit_of_work=ledgers.hook_ledger,
+                clock=utc_now,
+                new_uuid=uuid.uuid4,
+                fhir_timeout_seconds=settings.fhir_timeout_seconds,
+                writeback=writeback,
+            ),
+            feedback=FeedbackService(registry, ledgers.feedback_ledger, utc_now),
+            database=ledgers.engine,
+            outbox=ledgers.outbox(),
+        )
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -19,6 +19,7 @@ from stratcare.engine.record import PatientRecord, build_record
 from stratcare.errors import InvalidHookRequest, Issue, PrefetchUnavailable
 from stratcare.fhir.client import FhirReader
 from stratcare.instruments.results import ScoringOutcome
+from stratcare.writeback.intake import HookWriteback, LentToken, WritebackPlan
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class HookRunner:
         clock: Callable[[], datetime],
         new_uuid: Callable[[], UUID],
         fhir_timeout_seconds: float,
+        writeback: HookWriteback,
     ) -> None:
         self._registry = registry
         self._decider = decider
@@ -59,6 +61,7 @@ class HookRunner:
         self._clock = clock
         self._new_uuid = new_uuid
         self._timeout = fhir_timeout_seconds
+        self._writeback = writeback
 
     async def run(self, service_id: str, request: HookRequest, *, endpoint_url: str) -> HookResponse:
         service = self._registry.get(service_id)
@@ -83,7 +86,8 @@ class HookRunner:
         try:
             prefetch = await resolve_prefetch(service.prefetch, request, self._reader, self._timeout)
         except PrefetchUnavailable:
-            await self._record(_facts(service, request, context, received_at, "prefetch-unavailable"), None)
+            facts = _facts(service, request, context, received_at, "prefetch-unavailable")
+            await self._record(facts, None, WritebackPlan())
             raise
         record = build_record(prefetch.values, context.patientId, context.encounterId)
         for reason in record.ignored:
@@ -93,7 +97,9 @@ class HookRunner:
             )
         decision = self._decider.decide(service, context, record, received_at, self._new_uuid)
         outcome = "cards" if decision.cards else "no-cards"
-        await self._record(_facts(service, request, context, received_at, outcome), decision)
+        plan = self._plan_writeback(request, context, decision)
+        await self._record(_facts(service, request, context, received_at, outcome), decision, plan)
+        self._writeback.committed(plan)
         logger.info(
             "hook answered",
             extra={
@@ -102,16 +108,34 @@ class HookRunner:
                 "cards": len(decision.cards),
                 "fetched": list(prefetch.fetched),
                 "endpoint": endpoint_url,
+                "queuedWrites": len(plan.queued),
             },
         )
-        return HookResponse(cards=[issued.card for issued in decision.cards])
+        return HookResponse(
+            cards=[issued.card for issued in decision.cards],
+            systemActions=plan.system_actions or None,
+        )
 
-    async def _record(self, facts: HookCallFacts, decision: Decision | None) -> None:
+    def _plan_writeback(
+        self, request: HookRequest, context: HookContext, decision: Decision
+    ) -> WritebackPlan:
+        lent = request.fhirAuthorization
+        return self._writeback.plan(
+            hook_instance=request.hookInstance,
+            patient_id=context.patientId,
+            encounter_id=context.encounterId,
+            fhir_server=str(request.fhirServer) if request.fhirServer else None,
+            token=LentToken(lent.access_token, lent.expires_in) if lent else None,
+            assessments=decision.assessments,
+        )
+
+    async def _record(self, facts: HookCallFacts, decision: Decision | None, plan: WritebackPlan) -> None:
         async with self._unit_of_work() as ledger:
             await ledger.record(
                 facts,
                 decision.assessments if decision else [],
                 decision.cards if decision else [],
+                plan.queued,
             )
 
 
