@@ -1,14 +1,29 @@
-"""The ``stratcare`` command: serve the CDS Hooks API, play the demo, print the OpenAPI document."""
+"""The ``stratcare`` command: serve the CDS Hooks API, run the write-back worker, inspect the outbox, play the
+demo, print the OpenAPI document."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+if TYPE_CHECKING:
+    from stratcare.settings import Settings
+    from stratcare.store import SqlLedgers
+    from stratcare.writeback.outbox import OutboxStatus
+
 app = typer.Typer(help="stratcare: CDS Hooks stratified care for musculoskeletal pain.", no_args_is_help=True)
+T = TypeVar("T")
+outbox_app = typer.Typer(help="Inspect and repair the write-back outbox.", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
+
+DatabaseUrlOption = Annotated[
+    str | None, typer.Option(help="Store URL (default: STRATCARE_DATABASE_URL, else the settings default).")
+]
 
 
 @app.command()
@@ -60,6 +75,120 @@ def openapi(
         typer.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Deliver what is due now, then exit.")] = False,
+    worker_id: Annotated[str | None, typer.Option(help="Name in the outbox's claims (host-pid).")] = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Deliver queued write-backs to the FHIR server until SIGINT or SIGTERM (settings from STRATCARE_*).
+
+    Run any number of these beside `stratcare serve` with STRATCARE_WRITEBACK_RUN_IN_PROCESS=false.
+    """
+    from stratcare.logs import configure_logging
+
+    settings = _settings(database_url)
+    configure_logging(settings.log_level)
+    claimed = _run(_run_worker(settings, once=once, worker_id=worker_id))
+    if once:
+        typer.echo(f"attempted {claimed} write(s)")
+
+
+@outbox_app.command("status")
+def outbox_status(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object, as in GET /health.")] = False,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Print queue depth (pending, in flight), delivered and dead writes, the oldest pending age and the
+    last dead error."""
+    from stratcare.writeback.operations import status_document, status_lines
+
+    status = _run(_outbox_status(_settings(database_url)))
+    if as_json:
+        typer.echo(json.dumps(status_document(status)))
+    else:
+        typer.echo("\n".join(status_lines(status)))
+
+
+@outbox_app.command("requeue-dead")
+def outbox_requeue_dead(database_url: DatabaseUrlOption = None) -> None:
+    """Put every dead write back in the queue, due now with a fresh attempt count (after fixing the cause)."""
+    count = _run(_requeue_dead(_settings(database_url)))
+    typer.echo(f"requeued {count} dead write(s)")
+
+
+def _settings(database_url: str | None) -> Settings:
+    from pydantic import ValidationError
+
+    from stratcare.settings import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        typer.echo(f"invalid settings: {error}", err=True)
+        raise typer.Exit(2) from None
+    return settings.model_copy(update={"database_url": database_url}) if database_url else settings
+
+
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work``; a store that cannot be reached or a bad URL is reported, not dumped as a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return asyncio.run(work)
+    except (ValueError, OSError, SQLAlchemyError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+
+
+async def _open_store(settings: Settings) -> SqlLedgers:
+    from stratcare.store import SqlLedgers
+
+    return await SqlLedgers.open(settings.database_url)
+
+
+async def _run_worker(settings: Settings, *, once: bool, worker_id: str | None) -> int:
+    from stratcare.api.runtime import delivery_timeout, http_client, utc_now
+    from stratcare.writeback.delivery import TokenHandoff
+    from stratcare.writeback.operations import drain, stop_on_signals
+    from stratcare.writeback.wiring import build_deliverer, build_worker
+
+    writeback = settings.writeback
+    ledgers = await _open_store(settings)
+    try:
+        async with http_client(delivery_timeout(writeback)) as http:
+            deliverer = build_deliverer(writeback, http, TokenHandoff(), utc_now)
+            outbox_worker = build_worker(writeback, ledgers.outbox(), deliverer, utc_now, worker_id)
+            if once:
+                return await drain(outbox_worker)
+            stop = asyncio.Event()
+            with stop_on_signals(stop):
+                await outbox_worker.run_forever(stop, writeback.idle_poll_seconds)
+            return 0
+    finally:
+        await ledgers.close()
+
+
+async def _outbox_status(settings: Settings) -> OutboxStatus:
+    from stratcare.api.runtime import utc_now
+
+    ledgers = await _open_store(settings)
+    try:
+        return await ledgers.outbox().status(utc_now())
+    finally:
+        await ledgers.close()
+
+
+async def _requeue_dead(settings: Settings) -> int:
+    from stratcare.api.runtime import utc_now
+
+    ledgers = await _open_store(settings)
+    try:
+        return await ledgers.outbox().requeue_dead(utc_now())
+    finally:
+        await ledgers.close()
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class OutcomeIssue(BaseModel):
@@ -25,9 +25,25 @@ class OperationOutcome(BaseModel):
     issue: list[OutcomeIssue]
 
 
+class OutboxHealth(BaseModel):
+    """The write-back outbox: how many writes wait, are being delivered, were delivered or were given up."""
+
+    pending: int = Field(description="Writes waiting for their first delivery or for a retry.")
+    inFlight: int = Field(description="Writes claimed by a worker and being delivered.")
+    delivered: int = Field(description="Writes the FHIR server applied.")
+    dead: int = Field(description="Writes given up on; `stratcare outbox requeue-dead` retries them.")
+    oldestPendingAgeSeconds: float | None = Field(
+        description="Age of the oldest write not yet delivered; null when there is none."
+    )
+    lastDeadError: str | None = Field(
+        description="Why the most recent dead write was given up; null if none."
+    )
+
+
 class Health(BaseModel):
     status: Literal["ok"]
     version: str
+    outbox: OutboxHealth
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
