@@ -9,10 +9,11 @@ from typing import Literal
 from pydantic import Field, HttpUrl
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from stratcare.auth import AuthEnvironment
 from stratcare.writeback.settings import WritebackSettings
 
 
-class Settings(BaseSettings):
+class Settings(BaseSettings, AuthEnvironment):
     """Every setting has a safe default for the embedded demo (SQLite, bundled content)."""
 
     model_config = SettingsConfigDict(

@@ -19,7 +19,7 @@ SERVICE = "start-back-encounter-start"
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'stratcare.db'}")
+    return Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'stratcare.db'}", auth="off")
 
 
 @pytest.fixture

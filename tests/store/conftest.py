@@ -2,41 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
 from stratcare.store import SqlLedgers
+from support.postgres import POSTGRES_URL, admin_conninfo, postgres_url
 
-POSTGRES_URL = os.environ.get(
-    "STRATCARE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-
-def _admin_conninfo() -> str:
-    return make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A URL whose connections see only a fresh schema (``search_path``), dropped after the test."""
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    try:
-        admin = psycopg.connect(_admin_conninfo(), autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as error:
-        pytest.skip(f"PostgreSQL unavailable at {POSTGRES_URL}: {error}")
-    with admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-            yield url.render_as_string(hide_password=False)
-        finally:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+__all__ = ["POSTGRES_URL", "admin_conninfo", "postgres_url"]
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from stratcare import __version__
+from stratcare.api.authentication import AuthenticationMiddleware
 from stratcare.api.cds_services import router as cds_router
 from stratcare.api.errors import install_error_handlers
 from stratcare.api.health import router as health_router
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=resolved.max_body_bytes,
         max_json_depth=resolved.max_json_depth,
     )
+    app.add_middleware(AuthenticationMiddleware)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=resolved.cors_origins,

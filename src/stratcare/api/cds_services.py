@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 
+from stratcare.api.authentication import ClientDep
 from stratcare.api.runtime import Runtime, get_runtime
 from stratcare.api.schemas import ERROR_RESPONSES, OperationOutcome
+from stratcare.api.security import endpoint_url, warn_auth_off
 from stratcare.cdshooks.models import (
     DiscoveryResponse,
     FeedbackRequest,
@@ -17,14 +20,19 @@ from stratcare.cdshooks.models import (
 )
 from stratcare.engine.feedback import FeedbackReceipt
 
+logger = logging.getLogger(__name__)
+
+
 router = APIRouter(tags=["CDS Hooks"])
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 ServiceIdPath = Annotated[str, Path(description="The CDS service id from discovery", max_length=64)]
 
 
 @router.get("/cds-services", response_model=DiscoveryResponse, responses=ERROR_RESPONSES)
-async def discovery(runtime: RuntimeDep) -> JSONResponse:
+async def discovery(runtime: RuntimeDep, client: ClientDep) -> JSONResponse:
     """List the CDS services this server offers (CDS Hooks 2.0 discovery)."""
+    if client is None:
+        warn_auth_off(logger)
     return JSONResponse(runtime.discovery().to_json())
 
 
@@ -40,10 +48,14 @@ async def discovery(runtime: RuntimeDep) -> JSONResponse:
     },
 )
 async def call_service(
-    service_id: ServiceIdPath, body: HookRequest, request: Request, runtime: RuntimeDep
+    service_id: ServiceIdPath, body: HookRequest, request: Request, runtime: RuntimeDep, client: ClientDep
 ) -> JSONResponse:
     """Evaluate the service for one hook call and answer with cards."""
-    response = await runtime.hooks.run(service_id, body, endpoint_url=str(request.url))
+    if body.fhirServer is not None:
+        runtime.authenticator.check_fhir_server(client, str(body.fhirServer))
+    public_base_url = runtime.settings.public_base_url
+    endpoint = endpoint_url(request, str(public_base_url) if public_base_url else None)
+    response = await runtime.hooks.run(service_id, body, endpoint_url=endpoint)
     return JSONResponse(response.to_json())
 
 
@@ -52,6 +64,11 @@ async def call_service(
     response_model=FeedbackReceipt,
     responses=ERROR_RESPONSES,
 )
-async def feedback(service_id: ServiceIdPath, body: FeedbackRequest, runtime: RuntimeDep) -> FeedbackReceipt:
+async def feedback(
+    service_id: ServiceIdPath,
+    body: FeedbackRequest,
+    runtime: RuntimeDep,
+    client: ClientDep,  # noqa: ARG001 - authenticates the caller; feedback needs nothing from the token
+) -> FeedbackReceipt:
     """Record what the user did with cards this service returned (accepted or overridden)."""
     return await runtime.feedback.receive(service_id, body)

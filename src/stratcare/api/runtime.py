@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -12,6 +13,7 @@ import httpx
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from stratcare.api.security import ClientAuthenticator, warn_auth_off, warn_open_fhir_servers
 from stratcare.cdshooks.models import DiscoveryResponse
 from stratcare.cdshooks.services import ServiceRegistry
 from stratcare.content import ContentRepository
@@ -28,6 +30,8 @@ from stratcare.writeback.settings import WritebackSettings
 from stratcare.writeback.wiring import build_deliverer, build_worker
 from stratcare.writeback.worker import running_in_background
 
+logger = logging.getLogger(__name__)
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -42,6 +46,7 @@ class Runtime:
     feedback: FeedbackService
     database: AsyncEngine
     outbox: OutboxStore
+    authenticator: ClientAuthenticator
 
     def discovery(self) -> DiscoveryResponse:
         return DiscoveryResponse(services=[service.descriptor() for service in self.registry.all()])
@@ -75,6 +80,26 @@ async def start_writeback(
     return HookWriteback(settings, handoff, worker.notify)
 
 
+def client_authenticator(
+    settings: Settings, http: httpx.AsyncClient, ledgers: SqlLedgers
+) -> ClientAuthenticator:
+    """JWT checks for CDS clients; replayed token ids are caught across replicas through the store."""
+    auth = settings.auth_settings()
+    authenticator = ClientAuthenticator(
+        auth,
+        http,
+        ledgers.replay_guard(),
+        utc_now,
+        public_base_url=str(settings.public_base_url) if settings.public_base_url else None,
+    )
+    if not authenticator.enabled:
+        warn_auth_off(logger)
+    elif not auth.issuers:
+        logger.error("authentication is on but STRATCARE_JWT_ISSUERS names no issuer: every call is refused")
+    warn_open_fhir_servers(auth, logger)
+    return authenticator
+
+
 @asynccontextmanager
 async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     content = ContentRepository.load(settings.content_dir)
@@ -85,6 +110,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         stack.push_async_callback(ledgers.close)
         http = await stack.enter_async_context(http_client(settings.fhir_timeout_seconds))
         writeback = await start_writeback(settings.writeback, ledgers, stack)
+        authenticator = client_authenticator(settings, http, ledgers)
         yield Runtime(
             settings=settings,
             content=content,
@@ -102,6 +128,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             feedback=FeedbackService(registry, ledgers.feedback_ledger, utc_now),
             database=ledgers.engine,
             outbox=ledgers.outbox(),
+            authenticator=authenticator,
         )
 
 

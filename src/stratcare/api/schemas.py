@@ -48,6 +48,8 @@ class Health(BaseModel):
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     400: {"model": OperationOutcome, "description": "Malformed or invalid request"},
+    401: {"description": "No valid CDS client JWT (empty body, WWW-Authenticate: Bearer)"},
     404: {"model": OperationOutcome, "description": "No CDS service with that id"},
+    413: {"model": OperationOutcome, "description": "Request body too large"},
     500: {"model": OperationOutcome, "description": "Internal error; nothing was evaluated"},
 }

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import typer
 
+from stratcare.demo.ehr_identity import DemoEhrIdentity
 from stratcare.demo.render import render_response
 from stratcare.demo.scenarios import Scenario, load_scenarios
 
@@ -23,10 +26,21 @@ async def _client(url: str | None, database_url: str) -> AsyncIterator[httpx.Asy
     from stratcare.api.app import create_app
     from stratcare.settings import Settings
 
-    app = create_app(Settings(database_url=database_url))
-    async with app.router.lifespan_context(app):
+    with tempfile.TemporaryDirectory() as folder:
+        ehr = DemoEhrIdentity(Path(folder))
+        settings = Settings(
+            database_url=database_url,
+            auth="on",
+            jwt_issuers=ehr.issuer_settings(),
+            # No EHR FHIR server in the demo: show what would be written back as systemActions.
+            writeback={"mode": "system-actions"},
+        )
+        app = create_app(settings)
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://stratcare.local") as client:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://stratcare.local", auth=ehr) as client,
+        ):
             yield client
 
 

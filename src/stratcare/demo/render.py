@@ -15,9 +15,29 @@ def render_response(status: int, body: dict[str, Any]) -> str:
             lines.append(f"    - {issue.get('code')}: {issue.get('diagnostics')}")
         return "\n".join(lines)
     cards = body.get("cards", [])
-    if not cards:
-        return "  (no cards: evaluated, nothing to say)"
-    return "\n\n".join(render_card(card) for card in cards)
+    text = "\n\n".join(render_card(card) for card in cards) or "  (no cards: evaluated, nothing to say)"
+    actions = body.get("systemActions", [])
+    if actions:
+        text += "\n  results written back (systemActions):"
+        text += "".join(
+            f"\n    {action['type']}: {_describe_result(action['resource'])}" for action in actions
+        )
+    return text
+
+
+def _describe_result(resource: dict[str, Any]) -> str:
+    name = resource.get("code", {}).get("text") or resource.get("method", {}).get("text") or ""
+    if "valueInteger" in resource:
+        return f"{resource['resourceType']} {name} = {resource['valueInteger']}"
+    if "valueCodeableConcept" in resource:
+        return f"{resource['resourceType']} {name} = {resource['valueCodeableConcept'].get('text', '')}"
+    predictions = resource.get("prediction", [])
+    risk = (
+        predictions[0].get("qualitativeRisk", {}).get("coding", [{}])[0].get("display", "")
+        if predictions
+        else ""
+    )
+    return f"{resource['resourceType']} {name} {risk}".strip()
 
 
 def render_card(card: dict[str, Any]) -> str:

@@ -56,7 +56,8 @@ class HookWriteback:
         if self._settings.mode == "off":
             return WritebackPlan()
         writes = plan_writes(hook_instance, patient_id, encounter_id, fhir_server, assessments)
-        queued = writes if self._settings.queues_writes else []
+        has_target = fhir_server is not None or self._settings.ehr_base_url is not None
+        queued = writes if self._settings.queues_writes and has_target else []
         if self._handoff is not None and token is not None and fhir_server is not None:
             for write in queued:
                 self._handoff.hand_over(write.key, fhir_server, token.token, token.expires_in_seconds)

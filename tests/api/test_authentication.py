@@ -1,0 +1,189 @@
+"""Authentication through the whole app: real keys, a JWKS over local HTTP, the store's replay guard."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from joserfc.jwk import ECKey, RSAKey
+
+from api.conftest import SERVICE
+from auth.jwks_server import JwksServer
+from auth.tokens import jwks, sign, unsigned
+from stratcare.api.app import create_app
+from stratcare.settings import Settings
+
+ISSUER = "https://ehr.example.org"
+BASE = "http://stratcare.test"
+ALLOWED_FHIR = "https://fhir.ehr.example.org/r4"
+
+
+@pytest.fixture(scope="module")
+def es_key() -> ECKey:
+    return ECKey.generate_key("P-384", parameters={"kid": "ehr-es384"})
+
+
+@pytest.fixture(scope="module")
+def rs_key() -> RSAKey:
+    return RSAKey.generate_key(2048, parameters={"kid": "ehr-rs384"})
+
+
+@pytest.fixture
+def jwks_url(es_key: ECKey, rs_key: RSAKey) -> Iterator[str]:
+    server = JwksServer()
+    server.start()
+    yield server.serve("/jwks.json", jwks(es_key, rs_key))
+    server.stop()
+
+
+@pytest.fixture
+def secured(tmp_path: Path, jwks_url: str) -> Settings:
+    issuers = {ISSUER: {"jwks_url": jwks_url, "fhir_servers": [ALLOWED_FHIR]}}
+    return Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'auth.db'}",
+        auth="on",
+        jwt_issuers=issuers,
+        writeback={"mode": "off"},
+    )
+
+
+@pytest.fixture
+async def client(secured: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(secured)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url=BASE) as http,
+    ):
+        yield http
+
+
+def token(key: ECKey | RSAKey, alg: str, path: str, **overrides: Any) -> str:
+    now = int(time.time())
+    payload = {"iss": ISSUER, "aud": f"{BASE}{path}", "iat": now, "exp": now + 120, "jti": str(uuid.uuid4())}
+    payload.update(overrides)
+    return sign(key, alg, {name: value for name, value in payload.items() if value is not None})
+
+
+def bearer(value: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {value}"}
+
+
+def assert_bare_401(response: httpx.Response) -> None:
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.content == b""
+
+
+class TestDiscovery:
+    async def test_es384_and_rs384_tokens_are_accepted(
+        self, client: httpx.AsyncClient, es_key: ECKey, rs_key: RSAKey
+    ) -> None:
+        for key, alg in ((es_key, "ES384"), (rs_key, "RS384")):
+            response = await client.get("/cds-services", headers=bearer(token(key, alg, "/cds-services")))
+            assert response.status_code == 200, alg
+            assert response.json()["services"]
+
+    async def test_no_token_is_a_bare_401(self, client: httpx.AsyncClient) -> None:
+        assert_bare_401(await client.get("/cds-services"))
+
+    async def test_a_token_for_another_endpoint_is_refused(
+        self, client: httpx.AsyncClient, es_key: ECKey
+    ) -> None:
+        wrong_audience = token(es_key, "ES384", f"/cds-services/{SERVICE}")
+        assert_bare_401(await client.get("/cds-services", headers=bearer(wrong_audience)))
+
+    async def test_a_replayed_token_is_refused(self, client: httpx.AsyncClient, es_key: ECKey) -> None:
+        once = token(es_key, "ES384", "/cds-services")
+        assert (await client.get("/cds-services", headers=bearer(once))).status_code == 200
+        assert_bare_401(await client.get("/cds-services", headers=bearer(once)))
+
+    async def test_alg_none_is_refused(self, client: httpx.AsyncClient) -> None:
+        now = int(time.time())
+        claims = {"iss": ISSUER, "aud": f"{BASE}/cds-services", "iat": now, "exp": now + 60, "jti": "n1"}
+        forged = unsigned({"alg": "none", "typ": "JWT", "kid": "ehr-es384"}, claims)
+        assert_bare_401(await client.get("/cds-services", headers=bearer(forged)))
+
+
+class TestServiceCalls:
+    async def test_unauthenticated_calls_learn_nothing_about_body_or_service(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        assert_bare_401(await client.post(f"/cds-services/{SERVICE}", content=b"{not json"))
+        assert_bare_401(await client.post("/cds-services/no-such-service", json={}))
+        assert_bare_401(await client.post(f"/cds-services/{SERVICE}/feedback", json={"feedback": []}))
+
+    async def test_an_authenticated_hook_call_gets_cards(
+        self, client: httpx.AsyncClient, es_key: ECKey, request_for: Any
+    ) -> None:
+        path = f"/cds-services/{SERVICE}"
+        response = await client.post(
+            path, json=request_for("high-risk"), headers=bearer(token(es_key, "ES384", path))
+        )
+        assert response.status_code == 200
+        assert "high risk" in response.json()["cards"][0]["summary"]
+
+    @respx.mock(assert_all_called=False)
+    async def test_a_fhir_server_off_the_allowlist_is_refused_without_any_outbound_call(
+        self, client: httpx.AsyncClient, es_key: ECKey, request_for: Any, respx_mock: respx.MockRouter
+    ) -> None:
+        respx_mock.route(host="127.0.0.1").pass_through()  # the JWKS
+        outbound = respx_mock.route()
+        body = request_for("missing-data")
+        body["fhirServer"] = "https://attacker.example.net/fhir"
+        body["fhirAuthorization"] = {
+            "access_token": "secret-ehr-token",
+            "token_type": "Bearer",
+            "expires_in": 300,
+            "scope": "patient/*.read",
+            "subject": "stratcare",
+        }
+        path = f"/cds-services/{SERVICE}"
+        response = await client.post(path, json=body, headers=bearer(token(es_key, "ES384", path)))
+        assert response.status_code == 400
+        assert response.json()["resourceType"] == "OperationOutcome"
+        assert not outbound.called
+
+    @respx.mock(assert_all_called=False)
+    async def test_an_allowed_fhir_server_is_used_with_the_lent_token(
+        self, client: httpx.AsyncClient, es_key: ECKey, request_for: Any, respx_mock: respx.MockRouter
+    ) -> None:
+        respx_mock.route(host="127.0.0.1").pass_through()  # the JWKS
+        fhir = respx_mock.route(url__startswith=ALLOWED_FHIR).mock(
+            return_value=httpx.Response(200, json={"resourceType": "Bundle", "type": "searchset", "total": 0})
+        )
+        body = request_for("missing-data")
+        body["fhirServer"] = ALLOWED_FHIR
+        body["fhirAuthorization"] = {
+            "access_token": "lent-token",
+            "token_type": "Bearer",
+            "expires_in": 300,
+            "scope": "patient/*.read",
+            "subject": "stratcare",
+        }
+        path = f"/cds-services/{SERVICE}"
+        response = await client.post(path, json=body, headers=bearer(token(es_key, "ES384", path)))
+        assert fhir.called
+        assert all(call.request.headers["authorization"] == "Bearer lent-token" for call in fhir.calls)
+        assert response.status_code in (200, 412)
+
+
+@pytest.mark.postgres
+async def test_a_token_replayed_to_another_replica_is_refused(
+    secured: Settings, es_key: ECKey, postgres_url: str
+) -> None:
+    settings = secured.model_copy(update={"database_url": postgres_url})
+    first, second = create_app(settings), create_app(settings)
+    once = token(es_key, "ES384", "/cds-services")
+    async with first.router.lifespan_context(first), second.router.lifespan_context(second):
+        statuses = []
+        for app in (first, second):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
+                statuses.append((await http.get("/cds-services", headers=bearer(once))).status_code)
+    assert statuses == [200, 401]
