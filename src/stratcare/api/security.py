@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 import httpx
-from fastapi import HTTPException, Request
+from fastapi import Request
 
 from stratcare.auth.config import AuthSettings
 from stratcare.auth.errors import Unauthorized
@@ -92,21 +92,6 @@ class ClientAuthenticator:
             fhir_server,
             unauthenticated_allowlist=self.settings.fhir_server_allowlist,
         )
-
-
-def client_dependency(
-    get_authenticator: Callable[[Request], ClientAuthenticator],
-) -> Callable[[Request], Awaitable[VerifiedClient | None]]:
-    """A FastAPI dependency: the verified client, or a 401 with ``WWW-Authenticate: Bearer``."""
-
-    async def authenticated_client(request: Request) -> VerifiedClient | None:
-        try:
-            return await get_authenticator(request).authenticate(request)
-        except Unauthorized as exc:
-            logger.info("CDS client refused", extra={"reason": exc.reason, "path": request.url.path})
-            raise HTTPException(status_code=401, headers=BEARER_CHALLENGE) from None
-
-    return authenticated_client
 
 
 def warn_auth_off(log: logging.Logger) -> None:
