@@ -3,6 +3,11 @@
 Resources are gathered by ``resourceType`` from every prefetch value (a resource or a search Bundle), so
 renaming a prefetch key in a service descriptor changes nothing here. A resource that belongs to another
 patient, or that is not a well-formed resource, is never used; the reason is kept for the log.
+
+Well-formed means the JSON types of its elements fit FHIR R4 (checked with the fhir.resources models) and no
+element is ``null`` (FHIR JSON has no nulls and no empty objects or arrays), so the decision can read any element it finds without guarding
+against a string where a list belongs. Missing required elements and unknown top-level elements are tolerated here:
+the decision judges what it needs (an unscorable screen is reported as such) and ignores what it never reads.
 """
 
 from __future__ import annotations
@@ -11,6 +16,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from fhir.resources.R4B import get_fhir_model_class
+from pydantic import ValidationError
 
 JsonObject = dict[str, Any]
 
@@ -21,6 +29,8 @@ _SUBJECT_ELEMENT = {
     "Condition": "subject",
     "ServiceRequest": "subject",
 }
+_ELEMENT_NAME = re.compile(r"^_?[A-Za-z][A-Za-z0-9]{0,63}$")
+_USED_TYPES = frozenset({"Patient", *_SUBJECT_ELEMENT})
 
 
 @dataclass
@@ -54,8 +64,53 @@ def _resources_in(value: JsonObject) -> Iterable[object]:
     if not isinstance(entries, list):
         return
     for entry in entries:
-        if isinstance(entry, Mapping) and entry.get("search", {}).get("mode") != "outcome":
+        if isinstance(entry, Mapping) and not _is_search_outcome(entry.get("search")):
             yield entry.get("resource")
+
+
+def _is_search_outcome(search: object) -> bool:
+    return isinstance(search, Mapping) and search.get("mode") == "outcome"
+
+
+def _empty_element(value: object) -> str | None:
+    """The path of the first object member that is ``null``, ``{}`` or ``[]``, which FHIR JSON forbids.
+
+    Nulls inside arrays are allowed: FHIR JSON pads primitive arrays with them when only some items carry
+    extensions. Member names that are not element names are not echoed (the path goes to the log).
+    """
+    pending: list[tuple[str, object]] = [("", value)]
+    while pending:
+        path, current = pending.pop()
+        if isinstance(current, Mapping):
+            for name, member in current.items():
+                label = name if isinstance(name, str) and _ELEMENT_NAME.match(name) else "?"
+                where = f"{path}.{label}" if path else label
+                if member is None or (isinstance(member, (dict, list)) and not member):
+                    return where
+                pending.append((where, member))
+        elif isinstance(current, list):
+            pending.extend((f"{path}.{index}", item) for index, item in enumerate(current))
+    return None
+
+
+def _tolerated(error_type: str, location: tuple[int | str, ...]) -> bool:
+    """A missing required element, or an unknown element on the resource itself (not inside a datatype,
+    where it would leave e.g. a CodeableConcept with nothing in it)."""
+    return error_type.endswith("missing") or (error_type == "extra_forbidden" and len(location) == 1)
+
+
+def malformed_element(resource: JsonObject) -> str | None:
+    """Where ``resource`` breaks FHIR R4 JSON (a path of element names and indexes), or None if it fits."""
+    empty_at = _empty_element(resource)
+    if empty_at is not None:
+        return empty_at
+    try:
+        get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+    except ValidationError as exc:
+        for error in exc.errors():
+            if not _tolerated(error["type"], error["loc"]):
+                return ".".join(str(part) for part in error["loc"]) or "resource"
+    return None
 
 
 def build_record(
@@ -81,6 +136,11 @@ def _place(record: PatientRecord, key: str, resource: object, encounter_id: str 
     if owner != record.patient_id:
         record.ignored.append(f"prefetch {key!r}: a {resource_type} not about this patient")
         return
+    if resource_type in _USED_TYPES:
+        malformed_at = malformed_element(resource)
+        if malformed_at is not None:
+            record.ignored.append(f"prefetch {key!r}: a {resource_type} is not valid FHIR at {malformed_at}")
+            return
     if resource_type == "Patient":
         record.patient = resource
     elif resource_type == "Encounter":
