@@ -4,10 +4,11 @@ Resources are gathered by ``resourceType`` from every prefetch value (a resource
 renaming a prefetch key in a service descriptor changes nothing here. A resource that belongs to another
 patient, or that is not a well-formed resource, is never used; the reason is kept for the log.
 
-Well-formed means the JSON types of its elements fit FHIR R4 (checked with the fhir.resources models) and no
-element is ``null`` (FHIR JSON has no nulls and no empty objects or arrays), so the decision can read any element it finds without guarding
-against a string where a list belongs. Missing required elements and unknown top-level elements are tolerated here:
-the decision judges what it needs (an unscorable screen is reported as such) and ignores what it never reads.
+Well-formed means the JSON types of its elements fit FHIR R4 (checked with the fhir.resources models) and
+no element is ``null``, ``{}`` or ``[]`` (which FHIR JSON forbids), so the decision can read any element it
+finds without guarding against a string where a list belongs. Missing required elements and unknown
+top-level elements are tolerated here: the decision judges what it needs (an unscorable screen is reported
+as such) and ignores what it never reads.
 """
 
 from __future__ import annotations
