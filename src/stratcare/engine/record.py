@@ -133,15 +133,16 @@ def _place(record: PatientRecord, key: str, resource: object, encounter_id: str 
     resource_type = resource["resourceType"]
     if resource_type == "OperationOutcome":
         return
-    owner = _owner(resource)
-    if owner != record.patient_id:
+    if resource_type not in _USED_TYPES:
+        record.ignored.append(f"prefetch {key!r}: {resource_type} is not used")
+        return
+    if _owner(resource) != record.patient_id:
         record.ignored.append(f"prefetch {key!r}: a {resource_type} not about this patient")
         return
-    if resource_type in _USED_TYPES:
-        malformed_at = malformed_element(resource)
-        if malformed_at is not None:
-            record.ignored.append(f"prefetch {key!r}: a {resource_type} is not valid FHIR at {malformed_at}")
-            return
+    malformed_at = malformed_element(resource)
+    if malformed_at is not None:
+        record.ignored.append(f"prefetch {key!r}: a {resource_type} is not valid FHIR at {malformed_at}")
+        return
     if resource_type == "Patient":
         record.patient = resource
     elif resource_type == "Encounter":
@@ -153,8 +154,6 @@ def _place(record: PatientRecord, key: str, resource: object, encounter_id: str 
         record.conditions.append(resource)
     elif resource_type == "ServiceRequest":
         record.service_requests.append(resource)
-    else:
-        record.ignored.append(f"prefetch {key!r}: {resource_type} is not used")
 
 
 def _owner(resource: JsonObject) -> str | None:
@@ -162,5 +161,4 @@ def _owner(resource: JsonObject) -> str | None:
     if resource_type == "Patient":
         resource_id = resource.get("id")
         return resource_id if isinstance(resource_id, str) else None
-    element = _SUBJECT_ELEMENT.get(resource_type)
-    return referenced_patient_id(resource.get(element)) if element else None
+    return referenced_patient_id(resource.get(_SUBJECT_ELEMENT[resource_type]))
