@@ -12,7 +12,9 @@ import pytest
 
 from api.conftest import SERVICE
 from stratcare.settings import Settings
+from stratcare.writeback.settings import WritebackSettings
 
+EHR = "https://ehr.example.org/fhir"
 RequestFor = Callable[[str], dict[str, Any]]
 METRIC_NAMES = {
     "stratcare_outbox_pending": "gauge",
@@ -27,8 +29,10 @@ SAMPLE = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*) (\S+)")
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    """No worker in the process: queued writes stay pending, so the numbers are known."""
-    writeback = settings.writeback.model_copy(update={"run_in_process": False})
+    """An EHR to write to, but no worker in the process: queued writes stay pending."""
+    writeback = WritebackSettings.model_validate(
+        settings.writeback.model_dump() | {"run_in_process": False, "ehr_base_url": EHR}
+    )
     return settings.model_copy(update={"writeback": writeback})
 
 
