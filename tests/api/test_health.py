@@ -79,7 +79,6 @@ class TestHealth:
             "delivered": 0,
             "dead": 0,
             "oldestPendingAgeSeconds": None,
-            "lastDeadError": None,
         }
 
     async def test_counts_writes_a_hook_call_queued(

@@ -25,7 +25,9 @@ async def health(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Health:
     async with runtime.database.connect() as connection:
         await connection.execute(text("SELECT 1"))
     status = await runtime.outbox.status(utc_now())
-    return Health(status="ok", version=__version__, outbox=OutboxHealth(**status_document(status)))
+    return Health(
+        status="ok", version=__version__, outbox=OutboxHealth.model_validate(status_document(status))
+    )
 
 
 @router.get(

@@ -26,7 +26,13 @@ class OperationOutcome(BaseModel):
 
 
 class OutboxHealth(BaseModel):
-    """The write-back outbox: how many writes wait, are being delivered, were delivered or were given up."""
+    """The write-back outbox: how many writes wait, are being delivered, were delivered or were given up.
+
+    The last dead letter's error text (server diagnostics, URLs) is for operators only:
+    ``stratcare outbox status``.
+    """
+
+    model_config = ConfigDict(extra="ignore")
 
     pending: int = Field(description="Writes waiting for their first delivery or for a retry.")
     inFlight: int = Field(description="Writes claimed by a worker and being delivered.")
@@ -34,9 +40,6 @@ class OutboxHealth(BaseModel):
     dead: int = Field(description="Writes given up on; `stratcare outbox requeue-dead` retries them.")
     oldestPendingAgeSeconds: float | None = Field(
         description="Age of the oldest write not yet delivered; null when there is none."
-    )
-    lastDeadError: str | None = Field(
-        description="Why the most recent dead write was given up; null if none."
     )
 
 
