@@ -2,6 +2,9 @@
 
 What is logged is chosen at each call site: ids and counts, never names, birth dates, free text or tokens.
 As a second line of defence, attributes whose names suggest a secret are dropped before formatting.
+
+httpx's own request lines are held back to warnings: they carry whole URLs (search parameters included)
+and no ``hookInstance``, while the service logs the outcome of every outbound call that matters.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import sys
 from pythonjsonlogger.json import JsonFormatter
 
 SECRET_ATTRIBUTES = frozenset({"authorization", "token", "access_token", "fhirAuthorization", "password"})
+QUIET_LIBRARIES = ("httpx", "httpcore")
 
 
 class DropSecrets(logging.Filter):
@@ -37,3 +41,5 @@ def configure_logging(level: str) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from uuid import UUID
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -39,10 +40,33 @@ def validation_issues(exc: RequestValidationError) -> list[Issue]:
     return issues
 
 
+async def hook_instance_of(request: Request) -> str | None:
+    """The ``hookInstance`` of the hook call being refused, so its log record names the call.
+
+    Only a body the route already parsed is looked at (Starlette caches it on the request); a value that is
+    not a UUID is not echoed.
+    """
+    if request.method != "POST":
+        return None
+    try:
+        body = await request.json()
+    except (ValueError, RuntimeError):
+        return None
+    value = body.get("hookInstance") if isinstance(body, dict) else None
+    try:
+        return str(UUID(value)) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StratcareError)
-    async def on_stratcare_error(_: Request, exc: StratcareError) -> JSONResponse:
-        logger.info("request refused", extra={"status": exc.status_code, "reason": exc.message})
+    async def on_stratcare_error(request: Request, exc: StratcareError) -> JSONResponse:
+        context = {"status": exc.status_code, "reason": exc.message}
+        hook_instance = await hook_instance_of(request)
+        if hook_instance is not None:
+            context["hookInstance"] = hook_instance
+        logger.info("request refused", extra=context)
         return outcome_response(exc.status_code, exc.issues)
 
     @app.exception_handler(RequestValidationError)
