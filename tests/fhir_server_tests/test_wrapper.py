@@ -181,6 +181,19 @@ class TestSearch:
 
         assert [r["id"] for r in entry_resources(bundle)] == [created["id"]]
 
+    def test_identifier_search_follows_updates_and_deletes(self, fhir: httpx.Client) -> None:
+        old, new = new_identifier(), new_identifier()
+        created = create(fhir, patient(old))
+        changed = {**created, "identifier": [{"system": IDENTIFIER_SYSTEM, "value": new}]}
+        assert fhir.put(f"/Patient/{created['id']}", json=changed).status_code == httpx.codes.OK
+
+        assert search_total(fhir, "Patient", {"identifier": f"{IDENTIFIER_SYSTEM}|{old}"}) == 0
+        assert search_total(fhir, "Patient", {"identifier": f"{IDENTIFIER_SYSTEM}|{new}"}) == 1
+        assert search_total(fhir, "Patient", {"identifier": new}) == 1  # any system: the general path
+
+        assert fhir.delete(f"/Patient/{created['id']}").status_code == httpx.codes.OK
+        assert search_total(fhir, "Patient", {"identifier": f"{IDENTIFIER_SYSTEM}|{new}"}) == 0
+
     def test_summary_count_gives_the_total_without_entries(self, fhir: httpx.Client) -> None:
         identifier = new_identifier()
         create(fhir, patient(identifier))
@@ -244,7 +257,7 @@ class TestTransaction:
 
         responses = [fhir.post("/", json=bundle) for _ in range(2)]
 
-        assert [response.status_code for response in responses] == [httpx.codes.OK] * 2
+        assert [response.status_code for response in responses] == [httpx.codes.OK] * 2, responses[0].text
         assert all(r.json()["type"] == "transaction-response" for r in responses)
         patients = entry_resources(
             search(fhir, "Patient", {"identifier": f"{IDENTIFIER_SYSTEM}|{patient_identifier}"})

@@ -96,12 +96,12 @@ async def test_two_workers_send_each_of_a_thousand_writes_once(postgres_url: str
     assert set(received.values()) == {1}, "some Bundle was sent twice"
 
 
-async def test_two_workers_write_each_result_once_to_a_fhir_server(
+async def test_two_workers_write_a_thousand_results_once_to_a_fhir_server(
     postgres_url: str, fhir_server: FhirTestServer, fhir_http: httpx.AsyncClient
 ) -> None:
     if fhir_server.bearer_token:
         pytest.skip("queued writes carry no token: needs an open FHIR server")
-    writes, patient = 30, f"pair-{uuid.uuid4().hex[:12]}"
+    writes, patient = 1000, f"pair-{uuid.uuid4().hex[:12]}"
     await queue(postgres_url, fhir_server.base_url, patient, writes)
 
     claimed, status = await drain_with_two_workers(postgres_url)
