@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -90,10 +91,10 @@ class HookRunner:
             await self._record(facts, None, WritebackPlan())
             raise
         record = build_record(prefetch.values, context.patientId, context.encounterId)
-        for reason in record.ignored:
+        for reason, count in Counter(record.ignored).items():
             logger.info(
                 "prefetch resource ignored",
-                extra={"hookInstance": str(request.hookInstance), "reason": reason},
+                extra={"hookInstance": str(request.hookInstance), "reason": reason, "count": count},
             )
         decision = self._decider.decide(service, context, record, received_at, self._new_uuid)
         outcome = "cards" if decision.cards else "no-cards"
