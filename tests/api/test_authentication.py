@@ -75,6 +75,17 @@ def bearer(value: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {value}"}
 
 
+def lent_token(access_token: str) -> dict[str, Any]:
+    """A ``fhirAuthorization`` as the EHR lends it for one call."""
+    return {
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": 300,
+        "scope": "patient/*.read",
+        "subject": "stratcare",
+    }
+
+
 def assert_bare_401(response: httpx.Response) -> None:
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
@@ -137,13 +148,7 @@ class TestServiceCalls:
         outbound = respx_mock.route()
         body = request_for("missing-data")
         body["fhirServer"] = "https://attacker.example.net/fhir"
-        body["fhirAuthorization"] = {
-            "access_token": "secret-ehr-token",
-            "token_type": "Bearer",
-            "expires_in": 300,
-            "scope": "patient/*.read",
-            "subject": "stratcare",
-        }
+        body["fhirAuthorization"] = lent_token("secret-ehr-token")
         path = f"/cds-services/{SERVICE}"
         response = await client.post(path, json=body, headers=bearer(token(es_key, "ES384", path)))
         assert response.status_code == 400
@@ -160,13 +165,7 @@ class TestServiceCalls:
         )
         body = request_for("missing-data")
         body["fhirServer"] = ALLOWED_FHIR
-        body["fhirAuthorization"] = {
-            "access_token": "lent-token",
-            "token_type": "Bearer",
-            "expires_in": 300,
-            "scope": "patient/*.read",
-            "subject": "stratcare",
-        }
+        body["fhirAuthorization"] = lent_token("lent-token")
         path = f"/cds-services/{SERVICE}"
         response = await client.post(path, json=body, headers=bearer(token(es_key, "ES384", path)))
         assert fhir.called

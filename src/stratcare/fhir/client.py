@@ -95,13 +95,13 @@ class HttpxFhirClient:
 
 def _status_error(response: httpx.Response, what: str) -> FhirServerError:
     return FhirServerError(
-        f"FHIR server answered {response.status_code} for {what}{_diagnostics(response)}",
+        f"FHIR server answered {response.status_code} for {what}{outcome_diagnostics(response)}",
         technical=_is_technical(response.status_code),
         status=response.status_code,
     )
 
 
-def _diagnostics(response: httpx.Response) -> str:
+def outcome_diagnostics(response: httpx.Response) -> str:
     """The first OperationOutcome diagnostics, which says what the server disliked (no patient data)."""
     try:
         body = response.json()

@@ -22,7 +22,7 @@ import httpx
 from pydantic import SecretStr
 
 from stratcare.errors import FhirServerError
-from stratcare.fhir.client import FHIR_JSON
+from stratcare.fhir.client import FHIR_JSON, outcome_diagnostics
 from stratcare.writeback.outbox import ClaimedWrite, JsonObject
 
 HANDOFF_MAX_SECONDS = 300.0
@@ -146,7 +146,7 @@ class Deliverer:
             return DeliveryFailed(f"POST {url} failed: {type(exc).__name__}", permanent=False)
         if response.is_success:
             return _applied(response, url)
-        error = f"POST {url} answered {response.status_code}{_diagnostics(response)}"
+        error = f"POST {url} answered {response.status_code}{outcome_diagnostics(response)}"
         status = response.status_code
         if status in (408, 429) or status >= 500:
             return DeliveryFailed(error, permanent=False, retry_after_seconds=self._retry_after(response))
@@ -180,16 +180,3 @@ def _applied(response: httpx.Response, url: str) -> DeliveryOutcome:
     if failed:
         return DeliveryFailed(f"POST {url}: transaction not applied (entry statuses {failed})", True)
     return Delivered()
-
-
-def _diagnostics(response: httpx.Response) -> str:
-    """The first OperationOutcome diagnostics: what the server disliked (resources carry no free text)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
-    issues = body.get("issue") if isinstance(body, dict) else None
-    if isinstance(issues, list) and issues and isinstance(issues[0], dict):
-        text = issues[0].get("diagnostics") or issues[0].get("code")
-        return f": {str(text)[:300]}" if text else ""
-    return ""
