@@ -119,6 +119,24 @@ def outbox_requeue_dead(database_url: DatabaseUrlOption = None) -> None:
     typer.echo(f"requeued {count} dead write(s)")
 
 
+@outbox_app.command("purge-delivered")
+def outbox_purge_delivered(
+    older_than_days: Annotated[
+        float | None,
+        typer.Option(min=0, help="Age cut-off (default: STRATCARE_WRITEBACK_RETAIN_DELIVERED_DAYS)."),
+    ] = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Delete delivered writes older than the cut-off (workers do it hourly when a retention is set)."""
+    settings = _settings(database_url)
+    days = older_than_days if older_than_days is not None else settings.writeback.retain_delivered_days
+    if days is None:
+        typer.echo("no retention set: give --older-than-days", err=True)
+        raise typer.Exit(2)
+    count = _run(_purge_delivered(settings, days))
+    typer.echo(f"purged {count} delivered write(s) older than {days:g} day(s)")
+
+
 def _settings(database_url: str | None) -> Settings:
     from pydantic import ValidationError
 
@@ -187,6 +205,18 @@ async def _requeue_dead(settings: Settings) -> int:
     ledgers = await _open_store(settings)
     try:
         return await ledgers.outbox().requeue_dead(utc_now())
+    finally:
+        await ledgers.close()
+
+
+async def _purge_delivered(settings: Settings, days: float) -> int:
+    from datetime import timedelta
+
+    from stratcare.api.runtime import utc_now
+
+    ledgers = await _open_store(settings)
+    try:
+        return await ledgers.outbox().purge_delivered(utc_now() - timedelta(days=days))
     finally:
         await ledgers.close()
 

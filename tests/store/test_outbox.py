@@ -106,6 +106,31 @@ class TestFailures:
         assert 0 < len(error) < 10_000
 
 
+class TestRetention:
+    async def test_only_delivered_rows_past_the_cut_off_are_purged(self, ledgers: SqlLedgers) -> None:
+        outbox = ledgers.outbox()
+        await _queue(ledgers, "old", "recent", "waiting", "failed")
+        old, recent, _waiting, failed = await outbox.claim("w1", 4, NOW, LEASE)
+        await outbox.mark_delivered(old.id, "w1", later(1))
+        await outbox.mark_delivered(recent.id, "w1", later(100))
+        await outbox.mark_failed(failed.id, "w1", "gave up", None, later(1))
+
+        assert await outbox.purge_delivered(later(50)) == 1
+        assert await outbox.purge_delivered(later(50)) == 0
+        status = await outbox.status(later(200))
+        assert (status.delivered, status.in_flight, status.dead) == (1, 1, 1)
+
+    async def test_a_purged_key_can_be_queued_again(self, ledgers: SqlLedgers) -> None:
+        """After a purge the same response may be queued again; ifNoneExist keeps the server at one copy."""
+        outbox = ledgers.outbox()
+        await _queue(ledgers, "k1")
+        (write,) = await outbox.claim("w1", 1, NOW, LEASE)
+        await outbox.mark_delivered(write.id, "w1", later(1))
+        assert await outbox.purge_delivered(later(2)) == 1
+        await _queue(ledgers, "k1", at=later(3))
+        assert _keys(await outbox.claim("w1", 1, later(3), LEASE)) == ["k1"]
+
+
 class TestStatus:
     async def test_an_empty_outbox(self, ledgers: SqlLedgers) -> None:
         assert await ledgers.outbox().status(NOW) == _status()

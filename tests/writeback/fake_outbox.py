@@ -8,6 +8,7 @@ holds the row are ignored, as a store with leases must.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -33,12 +34,13 @@ class InMemoryOutbox:
     def __init__(self) -> None:
         self.rows: dict[int, Row] = {}
         self._lock = asyncio.Lock()
+        self._ids = itertools.count(1)
 
     def enqueue(self, write: PendingWrite, now: datetime) -> bool:
         """Queue ``write`` unless a row with its key exists (what the hook ledger does)."""
         if any(row.write.key == write.key for row in self.rows.values()):
             return False
-        row_id = len(self.rows) + 1
+        row_id = next(self._ids)
         self.rows[row_id] = Row(row_id, write, now, next_attempt_at=now)
         return True
 
@@ -117,6 +119,18 @@ class InMemoryOutbox:
             ),
             last_dead_error=dead[-1].last_error if dead else None,
         )
+
+    async def purge_delivered(self, delivered_before: datetime) -> int:
+        old = [
+            row.id
+            for row in self.rows.values()
+            if row.state is OutboxState.DELIVERED
+            and row.delivered_at is not None
+            and row.delivered_at < delivered_before
+        ]
+        for write_id in old:
+            del self.rows[write_id]
+        return len(old)
 
     async def requeue_dead(self, now: datetime) -> int:
         dead = [row for row in self.rows.values() if row.state is OutboxState.DEAD]

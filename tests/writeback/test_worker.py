@@ -252,3 +252,44 @@ class TestRunForever:
         stop.set()
         async with asyncio.timeout(1):
             await task
+
+
+class TestRetention:
+    async def test_an_idle_worker_purges_delivered_rows_past_retention_at_most_hourly(self) -> None:
+        store, clock = InMemoryOutbox(), Clock()
+        outbox_worker = worker(store, ScriptedDeliverer(), clock, retain_delivered=timedelta(days=30))
+        store.enqueue(pending("old"), START)
+        assert await outbox_worker.run_once() == 1
+
+        async def idle_pass() -> None:
+            stop = asyncio.Event()
+            task = asyncio.create_task(outbox_worker.run_forever(stop, idle_sleep=0.001))
+            await asyncio.sleep(0.02)
+            stop.set()
+            await task
+
+        clock.now = START + timedelta(days=29)
+        await idle_pass()
+        assert "old" in {row.write.key for row in store.rows.values()}  # still within retention
+
+        clock.now = START + timedelta(days=29, minutes=30)
+        store.rows[1].delivered_at = START - timedelta(days=2)  # now past retention...
+        await idle_pass()
+        assert 1 in store.rows  # ...but the last purge was under an hour ago
+
+        clock.now = START + timedelta(days=29, hours=2)
+        await idle_pass()
+        assert store.rows == {}
+
+    async def test_without_retention_nothing_is_purged(self) -> None:
+        store, clock = InMemoryOutbox(), Clock()
+        outbox_worker = worker(store, ScriptedDeliverer(), clock)
+        store.enqueue(pending("kept"), START)
+        await outbox_worker.run_once()
+        clock.now = START + timedelta(days=3650)
+        stop = asyncio.Event()
+        task = asyncio.create_task(outbox_worker.run_forever(stop, idle_sleep=0.001))
+        await asyncio.sleep(0.02)
+        stop.set()
+        await task
+        assert len(store.rows) == 1

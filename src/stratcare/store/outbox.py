@@ -15,7 +15,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from stratcare.store.schema import as_utc, outbox
@@ -128,6 +128,17 @@ class SqlOutbox:
             update(outbox)
             .where(outbox.c.state == _DEAD)
             .values(state=_PENDING, next_attempt_at=now, attempts=0, claimed_by=None, updated_at=now)
+            .returning(outbox.c.id)
+        )
+        async with self._engine.begin() as connection:
+            return len((await connection.execute(statement)).all())
+
+    async def purge_delivered(self, delivered_before: datetime) -> int:
+        """Delete delivered rows older than the cut-off; rows not yet delivered are never touched."""
+        cutoff = as_utc(delivered_before, "delivered_before")
+        statement = (
+            delete(outbox)
+            .where(outbox.c.state == _DELIVERED, outbox.c.delivered_at < cutoff)
             .returning(outbox.c.id)
         )
         async with self._engine.begin() as connection:

@@ -81,3 +81,7 @@ class OutboxStore(Protocol):
     async def requeue_dead(self, now: datetime) -> int:
         """Put every dead row back to pending (after an operator fixed the cause); returns how many."""
         ...
+
+    async def purge_delivered(self, delivered_before: datetime) -> int:
+        """Delete delivered rows (and their Bundles) delivered before the cut-off; returns how many."""
+        ...

@@ -46,6 +46,11 @@ class WritebackSettings(BaseModel):
         default=120.0, gt=0, description="How long a claim lasts; must exceed one delivery's timeout."
     )
     idle_poll_seconds: float = Field(default=5.0, gt=0, description="Poll interval of an idle worker.")
+    retain_delivered_days: float | None = Field(
+        default=30.0,
+        gt=0,
+        description="Days a delivered write (and its Bundle) stays in the outbox; unset keeps them forever.",
+    )
     run_in_process: bool = Field(
         default=True, description="Run the delivery worker in the web process (else run it separately)."
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 
@@ -53,4 +53,7 @@ def build_worker(
         max_attempts=settings.max_attempts,
         wait=backoff(settings.backoff_base_seconds, settings.backoff_max_seconds),
         concurrency=settings.concurrency,
+        retain_delivered=(
+            timedelta(days=settings.retain_delivered_days) if settings.retain_delivered_days else None
+        ),
     )

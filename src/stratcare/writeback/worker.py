@@ -23,6 +23,8 @@ from stratcare.writeback.outbox import ClaimedWrite, OutboxStore
 
 logger = logging.getLogger(__name__)
 
+PURGE_INTERVAL = timedelta(hours=1)
+
 
 def backoff(base_seconds: float, max_seconds: float) -> wait_base:
     """After failed attempt ``n``: uniformly between ``base`` and ``base · 2^(n-1)``, at most ``max_seconds``.
@@ -52,6 +54,7 @@ class OutboxWorker:
         max_attempts: int = 10,
         wait: wait_base | None = None,
         concurrency: int = 4,
+        retain_delivered: timedelta | None = None,
     ) -> None:
         if batch_size < 1 or max_attempts < 1 or concurrency < 1 or lease_seconds <= 0:
             raise ValueError("batch_size, max_attempts, concurrency and lease_seconds must be positive")
@@ -65,6 +68,8 @@ class OutboxWorker:
         self._wait = wait or backoff(5.0, 3600.0)
         self._concurrency = concurrency
         self._wake = asyncio.Event()
+        self._retain_delivered = retain_delivered
+        self._next_purge: datetime | None = None
 
     def notify(self) -> None:
         """Say that rows were queued: a sleeping ``run_forever`` starts its next pass now."""
@@ -99,7 +104,22 @@ class OutboxWorker:
                 logger.exception("outbox pass failed", extra={"worker": self.worker_id})
                 claimed = 0
             if claimed < self._batch_size:
+                await self._purge_if_due()
                 await self._idle(stop, idle_sleep)
+
+    async def _purge_if_due(self) -> None:
+        """At most hourly, while idle: delete delivered rows past the retention period (if one is set)."""
+        now = self._clock()
+        if self._retain_delivered is None or (self._next_purge is not None and now < self._next_purge):
+            return
+        self._next_purge = now + PURGE_INTERVAL
+        try:
+            purged = await self._store.purge_delivered(now - self._retain_delivered)
+        except Exception:
+            logger.exception("outbox purge failed", extra={"worker": self.worker_id})
+            return
+        if purged:
+            logger.info("delivered writes purged", extra={"worker": self.worker_id, "count": purged})
 
     async def _idle(self, stop: asyncio.Event, seconds: float) -> None:
         waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
