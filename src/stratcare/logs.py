@@ -14,6 +14,8 @@ import sys
 
 from pythonjsonlogger.json import JsonFormatter
 
+from stratcare.log_context import StampHookInstance
+
 SECRET_ATTRIBUTES = frozenset({"authorization", "token", "access_token", "fhirAuthorization", "password"})
 QUIET_LIBRARIES = ("httpx", "httpcore")
 
@@ -35,6 +37,7 @@ def configure_logging(level: str) -> None:
         )
     )
     handler.addFilter(DropSecrets())
+    handler.addFilter(StampHookInstance())
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)

@@ -20,6 +20,7 @@ from stratcare.engine.record import PatientRecord, build_record
 from stratcare.errors import InvalidHookRequest, Issue, PrefetchUnavailable
 from stratcare.fhir.client import FhirReader
 from stratcare.instruments.results import ScoringOutcome
+from stratcare.log_context import serving_hook_call
 from stratcare.writeback.intake import HookWriteback, LentToken, WritebackPlan
 
 logger = logging.getLogger(__name__)
@@ -65,6 +66,10 @@ class HookRunner:
         self._writeback = writeback
 
     async def run(self, service_id: str, request: HookRequest, *, endpoint_url: str) -> HookResponse:
+        with serving_hook_call(request.hookInstance):
+            return await self._run(service_id, request, endpoint_url)
+
+    async def _run(self, service_id: str, request: HookRequest, endpoint_url: str) -> HookResponse:
         service = self._registry.get(service_id)
         if request.hook != service.hook:
             raise InvalidHookRequest(
