@@ -33,6 +33,19 @@ class TestAsyncUrl:
         with pytest.raises(ValueError, match="database"):
             async_url(given)
 
+    @pytest.mark.parametrize(
+        "given",
+        [
+            "sqlite://",
+            "sqlite+aiosqlite:///:memory:",
+            "sqlite+aiosqlite:///file:db?mode=memory&cache=shared&uri=true",
+        ],
+    )
+    def test_in_memory_sqlite_is_refused_with_the_reason(self, given: str) -> None:
+        """One in-memory database cannot be shared by the web requests and the outbox worker."""
+        with pytest.raises(ValueError, match="in-memory SQLite is not supported"):
+            async_url(given)
+
 
 class TestSchema:
     async def test_creating_the_schema_again_changes_nothing(self, ledgers: SqlLedgers) -> None:

@@ -42,7 +42,16 @@ def async_url(url: str) -> URL:
     if driver is None:
         supported = "sqlite+aiosqlite:// or postgresql+psycopg://"
         raise ValueError(f"unsupported database driver {parsed.drivername!r}; use {supported}")
+    if driver.startswith("sqlite") and _in_memory(parsed):
+        raise ValueError(
+            "in-memory SQLite is not supported: the service and its outbox worker need connections to one "
+            "shared database; use a file, e.g. sqlite+aiosqlite:///./stratcare.db"
+        )
     return parsed.set(drivername=driver)
+
+
+def _in_memory(url: URL) -> bool:
+    return url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
 
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:
