@@ -39,7 +39,15 @@ class WritebackSettings(BaseModel):
     backend_scope: str = Field(default="system/Observation.write system/RiskAssessment.write", min_length=1)
     batch_size: int = Field(default=20, ge=1, le=500, description="Rows a worker claims per pass.")
     concurrency: int = Field(default=4, ge=1, le=64, description="Deliveries a worker runs at once.")
-    max_attempts: int = Field(default=10, ge=1, le=100, description="Attempts before a row is dead.")
+    max_attempts: int = Field(
+        default=30,
+        ge=1,
+        le=1000,
+        description=(
+            "Attempts before a row is dead. With the default backoff the waits grow to the hour cap after "
+            "about ten attempts, so 30 rides out an EHR outage of several hours."
+        ),
+    )
     backoff_base_seconds: float = Field(default=5.0, gt=0, description="Wait after the first failure.")
     backoff_max_seconds: float = Field(default=3600.0, gt=0, description="Longest wait between attempts.")
     lease_seconds: float = Field(
