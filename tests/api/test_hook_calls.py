@@ -122,7 +122,11 @@ class TestSafety:
         assert cards
         for card in cards:
             assert not any(word in card["summary"].lower() for word in RISK_WORDS)
-            assert "suggestions" not in card
+            # The only thing offered is to screen again: never a treatment referral.
+            for suggestion in card.get("suggestions", []):
+                for action in suggestion["actions"]:
+                    codes = {coding["code"] for coding in action["resource"]["code"]["coding"]}
+                    assert codes == {"start-back-screening"}
 
     async def test_chronic_pain_gets_no_start_back_referral(
         self, client: httpx.AsyncClient, request_for: RequestFor

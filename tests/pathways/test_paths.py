@@ -17,12 +17,14 @@ from .factories import (
     inputs,
     nih,
     nih_rejected,
+    service_request,
     start_back,
     start_back_rejected,
 )
 
 LEAFLET = "https://startback.hfac.keele.ac.uk/patients/"
-QUESTIONNAIRE = "http://stratcare.org/fhir/Questionnaire/start-back"
+KEELE_TOOL = "https://startback.hfac.keele.ac.uk/"
+SCREENING_ORDER = (ORDERS, "start-back-screening")
 
 
 def cards_for(pathway: Pathway, given: PathwayInputs) -> list[Card]:
@@ -113,9 +115,16 @@ class TestScreening:
         [card] = cards_for(pathway, inputs())
         assert card.summary == "STarT Back screening is due"
         assert card.indicator == "info"
-        assert link_urls(card) == [QUESTIONNAIRE]
+        assert link_urls(card) == [KEELE_TOOL]
         assert card.links is not None
         assert card.links[0].type == "absolute"
+        assert created_codes(card) == {SCREENING_ORDER}
+
+    def test_screening_is_not_ordered_twice(self, pathway: Pathway) -> None:
+        open_order = service_request("active", SCREENING_ORDER)
+        [card] = cards_for(pathway, inputs(service_requests=[open_order]))
+        assert card.summary == "STarT Back screening is due; already ordered"
+        assert card.suggestions is None
 
     def test_no_back_pain_and_no_response_gives_no_card(self, pathway: Pathway) -> None:
         assert cards_for(pathway, inputs(conditions=[])) == []
@@ -128,10 +137,10 @@ class TestScreening:
         given = inputs(start_back=start_back_rejected("item sb-3 unanswered", "item sb-9 unanswered"))
         [card] = cards_for(pathway, given)
         assert card.summary.startswith("STarT Back screen incomplete or invalid")
-        assert card.suggestions is None
+        assert created_codes(card) == {SCREENING_ORDER}
         assert "item sb-3 unanswered; item sb-9 unanswered" in (card.detail or "")
         assert "QuestionnaireResponse/sb-bad" in (card.detail or "")
-        assert link_urls(card) == [QUESTIONNAIRE]
+        assert link_urls(card) == [KEELE_TOOL]
 
 
 class TestRiskGroups:

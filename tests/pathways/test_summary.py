@@ -58,7 +58,7 @@ def test_summary_names_the_risk_group_iff_computed(pathway: Pathway, scenario: s
 
 def test_summary_says_when_a_referral_already_exists(pathway: Pathway) -> None:
     [card] = pathway.apply(SCENARIOS["medium, referral exists"], SequentialUuids())
-    assert card.summary.endswith("referral already requested")
+    assert card.summary.endswith("; already ordered")
 
 
 class TestCardSummary:

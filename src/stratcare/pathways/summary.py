@@ -15,7 +15,7 @@ from stratcare.pathways.errors import PathwayContentError
 
 MAX_SUMMARY_LENGTH = 139  # CDS Hooks 2.0: "<140 characters"
 RISK_WORDING = re.compile(r"\b(low|medium|high) risk\b", re.IGNORECASE)
-REFERRAL_EXISTS_SUFFIX = "; referral already requested"
+REFERRAL_EXISTS_SUFFIX = "; already ordered"
 
 
 def card_summary(title: str, risk: RiskGroup | None, *, referral_exists: bool = False) -> str:
