@@ -143,7 +143,7 @@ async def wait_for_delivery(client: httpx.AsyncClient, delivered: int) -> dict[s
 
     async def done() -> bool:
         latest.update(await outbox_status(client))
-        assert latest["dead"] == 0, latest["lastDeadError"]
+        assert latest["dead"] == 0, latest
         return bool(latest["delivered"] == delivered and latest["pending"] == latest["inFlight"] == 0)
 
     await wait_until(done, f"{delivered} delivered writes")

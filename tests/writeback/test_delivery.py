@@ -135,6 +135,15 @@ class TestDeliverer:
         await deliverer.deliver(claimed(EHR))
         assert bearer(route) is None
 
+    async def test_tokens_lent_after_start_up_reach_the_deliverer(self, http: httpx.AsyncClient) -> None:
+        """The service builds the deliverer with an empty handoff at start-up; hooks lend into it later."""
+        route = respx.post(EHR).mock(return_value=httpx.Response(200, json=APPLIED))
+        handoff = TokenHandoff()
+        deliverer = Deliverer(http, ehr_base_url=EHR, handoff=handoff)
+        handoff.hand_over(claimed().key, EHR, SecretStr("lent-later"), 300)
+        await deliverer.deliver(claimed(EHR))
+        assert bearer(route) == "Bearer lent-later"
+
     async def test_backend_services_token_when_nothing_was_lent(
         self, http: httpx.AsyncClient, backend: BackendServicesToken
     ) -> None:

@@ -107,7 +107,8 @@ class Deliverer:
     ) -> None:
         self._http = http
         self._ehr_base_url = ehr_base_url
-        self._handoff = handoff or TokenHandoff()
+        # Not `handoff or ...`: an empty TokenHandoff is falsy (it has a length) yet must be shared.
+        self._handoff = handoff if handoff is not None else TokenHandoff()
         self._backend = {base_url_key(url): source for url, source in (backend_tokens or {}).items()}
         self._clock = clock
 
