@@ -134,6 +134,14 @@ class TestJku:
             await verifier.verify(sign(es_key, "ES384", claims(), jku=evil), AUDIENCE)
         assert jwks_server.hits["/evil.json"] == 0
 
+    async def test_a_jku_naming_the_configured_jwks_url_is_accepted(
+        self, make_verifier: MakeVerifier, jwks_server: JwksServer, es_key: ECKey
+    ) -> None:
+        """The CDS Hooks sandbox sends its own key-set URL as jku; configuring it as jwks_url is enough."""
+        url = jwks_server.serve("/.well-known/jwks.json", jwks(es_key))
+        verifier = make_verifier(IssuerConfig(jwks_url=url))
+        assert (await verifier.verify(sign(es_key, "ES384", claims(), jku=url), AUDIENCE)).issuer == ISSUER
+
     @pytest.mark.parametrize("suffix", ["/", "?x=1", "#k"])
     async def test_jku_must_match_exactly(
         self, make_verifier: MakeVerifier, jwks_server: JwksServer, es_key: ECKey, suffix: str

@@ -129,9 +129,11 @@ def check_header(header: Mapping[str, object]) -> tuple[str, str, str | None]:
 
 
 def key_source(config: IssuerConfig, jku: str | None) -> KeySource:
-    """A ``jku`` is followed only when it is on the issuer's allowlist, compared as an exact string."""
+    """A ``jku`` is followed only when it is on the issuer's allowlist or is the issuer's configured
+    ``jwks_url`` (clients such as the public CDS Hooks sandbox send their own key-set URL), compared as an
+    exact string."""
     if jku is not None:
-        if jku not in config.jku_allowlist:
+        if jku not in config.jku_allowlist and jku != config.jwks_url:
             raise Unauthorized("jku not on the issuer's allowlist")
         return KeySource(url=jku)
     if config.jwks_url is not None:
