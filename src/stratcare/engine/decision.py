@@ -7,14 +7,15 @@ place, because it may describe an earlier episode.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from stratcare.cdshooks.context import HookContext
 from stratcare.cdshooks.services import CdsService, ServiceRegistry
 from stratcare.content import ContentRepository
+from stratcare.engine.newest import newest_by_questionnaire
 from stratcare.engine.ports import IssuedCard
 from stratcare.engine.record import PatientRecord
 from stratcare.engine.runner import Decision
@@ -33,41 +34,6 @@ from stratcare.pathways import Pathway, PathwayInputs, load_pathway
 from stratcare.pathways.cards import build_card
 
 JsonObject = dict[str, Any]
-
-
-def questionnaire_url(response: JsonObject) -> str | None:
-    canonical = response.get("questionnaire")
-    return canonical.split("|", 1)[0] if isinstance(canonical, str) else None
-
-
-def _recency(response: JsonObject) -> tuple[str, str]:
-    authored = response.get("authored")
-    updated = response.get("meta", {}).get("lastUpdated") if isinstance(response.get("meta"), dict) else None
-    return (_instant_key(authored), _instant_key(updated))
-
-
-def _instant_key(value: object) -> str:
-    """Sortable UTC form of a FHIR dateTime; unparseable or absent values sort oldest."""
-    if not isinstance(value, str):
-        return ""
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return ""
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).isoformat()
-
-
-def newest_by_questionnaire(responses: Iterable[JsonObject]) -> dict[str, JsonObject]:
-    newest: dict[str, JsonObject] = {}
-    for response in responses:
-        url = questionnaire_url(response)
-        if url is None:
-            continue
-        if url not in newest or _recency(response) > _recency(newest[url]):
-            newest[url] = response
-    return newest
 
 
 class StratifiedCareDecider:
