@@ -154,9 +154,9 @@ class TestResolvePrefetch:
             most_in_flight = max(most_in_flight, in_flight)
             await asyncio.sleep(0.01)
             in_flight -= 1
-            body = (
-                EMPTY_BUNDLE if "Condition" in request.url.path else {"resourceType": "Patient", "id": "pat1"}
-            )
+            body = {"Condition": EMPTY_BUNDLE, "Patient": PATIENT, "Encounter": ENCOUNTER}[
+                request.url.path.split("/")[2]
+            ]
             return httpx.Response(200, json=body)
 
         respx.get(url__startswith=FHIR).mock(side_effect=slow)
@@ -168,3 +168,31 @@ class TestResolvePrefetch:
 def test_token_is_never_in_the_model_dump() -> None:
     token = SecretStr("secret-token")
     assert "secret-token" not in repr(token)
+
+
+class TestFetchedAnswers:
+    """A 2xx answer that is not the data asked for must never read as "no data" (it would hide a screen)."""
+
+    @respx.mock
+    @pytest.mark.parametrize(
+        "answer",
+        [
+            {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "processing"}]},
+            {"resourceType": "Patient", "id": "pat1"},  # a resource where a search Bundle was asked for
+        ],
+    )
+    async def test_a_search_answered_with_something_else_is_412(self, answer: dict[str, object]) -> None:
+        respx.get(url__startswith=f"{FHIR}/Condition").mock(return_value=httpx.Response(200, json=answer))
+        request = make_request(fhirServer=FHIR, prefetch={"patient": PATIENT, "encounter": ENCOUNTER})
+        async with httpx.AsyncClient() as http:
+            with pytest.raises(PrefetchUnavailable) as raised:
+                await resolve_prefetch(TEMPLATES, request, HttpxFhirClient(http), 2.0)
+        assert [issue.expression for issue in raised.value.issues] == [("prefetch.conditions",)]
+
+    @respx.mock
+    async def test_a_read_answered_with_another_resource_type_is_412(self) -> None:
+        respx.get(f"{FHIR}/Encounter/enc1").mock(return_value=httpx.Response(200, json=PATIENT))
+        request = make_request(fhirServer=FHIR, prefetch={"patient": PATIENT, "conditions": EMPTY_BUNDLE})
+        async with httpx.AsyncClient() as http:
+            with pytest.raises(PrefetchUnavailable, match="did not answer with the data asked for"):
+                await resolve_prefetch(TEMPLATES, request, HttpxFhirClient(http), 2.0)

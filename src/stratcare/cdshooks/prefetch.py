@@ -121,7 +121,27 @@ async def _fetch_all(
     for result in results:
         if isinstance(result, BaseException):
             raise result
-    return {key: result for key, result in zip(keys, results, strict=True)}  # type: ignore[misc]
+    fetched: dict[str, JsonObject | None] = dict(zip(keys, results, strict=True))  # type: ignore[arg-type]
+    wrong = [
+        _missing_issue(key, problem)
+        for key in keys
+        if (problem := unexpected_answer(queries[key], fetched[key])) is not None
+    ]
+    if wrong:
+        raise PrefetchUnavailable("the FHIR server did not answer with the data asked for", wrong)
+    return fetched
+
+
+def unexpected_answer(query: str, answer: JsonObject | None) -> str | None:
+    """Why a 2xx answer is not the data ``query`` asked for (an error page must never read as "no data")."""
+    if answer is None:
+        return None  # a read answered 404 or 410: the resource does not exist
+    kind = answer.get("resourceType")
+    if kind == "OperationOutcome":
+        return "the FHIR server answered with an OperationOutcome instead of data"
+    path = query.split("?", 1)[0].strip("/")
+    expected = "Bundle" if "?" in query or "/" not in path else path.split("/", 1)[0]
+    return None if kind == expected else f"expected a {expected}, the FHIR server answered with {kind!r}"
 
 
 def _missing_issue(key: str, why: str) -> Issue:
