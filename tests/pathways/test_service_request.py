@@ -114,6 +114,14 @@ class TestDuplicateReferrals:
         given = inputs(start_back=start_back(RiskGroup.HIGH), service_requests=existing)
         assert only_card(pathway, given).suggestions is not None
 
+    def test_an_order_made_from_the_same_definition_counts_whatever_its_codes(self, pathway: Pathway) -> None:
+        existing = service_request("active", ("http://ehr.example.org/orders", "PT-42"))
+        existing["instantiatesCanonical"] = [
+            "http://stratcare.org/fhir/ActivityDefinition/physiotherapy-referral|0.9.0"
+        ]
+        given = inputs(start_back=start_back(RiskGroup.MEDIUM), service_requests=[existing])
+        assert only_card(pathway, given).suggestions is None
+
     def test_psychologically_informed_referral_counts_for_high_risk(self, pathway: Pathway) -> None:
         existing = [service_request("active", (SNOMED, PHYSIO_REFERRAL), (ORDERS, PIPT))]
         given = inputs(start_back=start_back(RiskGroup.HIGH), service_requests=existing)

@@ -71,15 +71,24 @@ def load_referral(content: ContentRepository, canonical: str) -> ReferralDefinit
 def existing_referral(
     referral: ReferralDefinition, service_requests: Iterable[JsonObject]
 ) -> JsonObject | None:
-    """The first open ServiceRequest whose code holds every coding of the referral's code."""
+    """The first open ServiceRequest for the same service: one made from the same ActivityDefinition (any
+    version, even if the EHR mapped its codes to local ones), or one whose code holds every coding of the
+    referral's code. A plain physiotherapy referral (SNOMED CT 308447003 alone) therefore counts for medium
+    risk but not for high risk, whose matched treatment is psychologically informed physiotherapy."""
     wanted = {(coding.system, coding.code) for coding in referral.code.codings}
+    definition = referral.canonical.split("|", 1)[0]
     for request in service_requests:
         if request.get("status") not in OPEN_REQUEST_STATUSES:
             continue
         code = request.get("code")
         codings = code.get("coding", []) if isinstance(code, dict) else []
         held = {(c.get("system"), c.get("code")) for c in codings if isinstance(c, dict)}
-        if wanted <= held:
+        instantiates = request.get("instantiatesCanonical")
+        same_definition = isinstance(instantiates, list) and any(
+            isinstance(canonical, str) and canonical.split("|", 1)[0] == definition
+            for canonical in instantiates
+        )
+        if same_definition or wanted <= held:
             return request
     return None
 
