@@ -178,3 +178,16 @@ class TestPatientView:
         (card,) = (await call(client, body, "start-back-patient-view")).json()["cards"]
         assert "high risk" in card["summary"]
         assert "encounter" not in card["suggestions"][0]["actions"][0]["resource"]
+
+    @pytest.mark.parametrize("user", ["Patient/demo-high", "RelatedPerson/carer-1"])
+    async def test_a_patient_or_relative_in_a_portal_gets_no_cards(
+        self, client: httpx.AsyncClient, request_for: RequestFor, user: str
+    ) -> None:
+        """Scores and draft orders are for clinicians; patient-view also fires in patient portals."""
+        body = request_for("high-risk")
+        body["hook"] = "patient-view"
+        body["context"]["userId"] = user
+        del body["context"]["encounterId"]
+        response = await call(client, body, "start-back-patient-view")
+        assert response.status_code == 200
+        assert response.json() == {"cards": []}

@@ -26,6 +26,11 @@ class HookContext(BaseModel):
     patientId: FhirId
     encounterId: FhirId | None = None
 
+    @property
+    def user_is_clinician(self) -> bool:
+        """patient-view also fires in patient portals (a Patient or RelatedPerson as user)."""
+        return self.userId.split("/", 1)[0] in ("Practitioner", "PractitionerRole")
+
 
 class EncounterStartContext(HookContext):
     """encounter-start: the user has started an encounter (userId, patientId, encounterId required)."""

@@ -73,6 +73,9 @@ class StratifiedCareDecider:
             service_requests=tuple(record.service_requests),
         )
         risk = inputs.risk_computed
+        # Risk scores and draft orders are for clinicians to act on: a patient or relative viewing the
+        # record (patient-view in a portal) gets no cards; the screens are still scored and recorded.
+        applied_actions = pathway.evaluate(inputs) if context.user_is_clinician else []
         cards = [
             IssuedCard(
                 card=build_card(applied, inputs, pathway.definition.source, new_uuid),
@@ -80,7 +83,7 @@ class StratifiedCareDecider:
                 risk_group=risk.risk_group.value if risk else None,
                 referral_suggested=applied.proposed_request is not None,
             )
-            for applied in pathway.evaluate(inputs)
+            for applied in applied_actions
         ]
         assessments = [outcome for outcome in (start_back, nih) if outcome is not None]
         return Decision(cards=cards, assessments=assessments)
