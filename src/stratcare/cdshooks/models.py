@@ -14,6 +14,7 @@ from uuid import UUID
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     HttpUrl,
@@ -45,11 +46,16 @@ class RequestModel(BaseModel):
 # --- Request -----------------------------------------------------------------------------------------
 
 
+def _bearer_any_case(value: object) -> object:
+    """The spec fixes ``Bearer``; OAuth 2.0 token types are case-insensitive (RFC 6749 section 7.1)."""
+    return "Bearer" if isinstance(value, str) and value.lower() == "bearer" else value
+
+
 class FhirAuthorization(RequestModel):
     """OAuth 2.0 access token the EHR lends for this one hook call (spec: "FHIR Resource Access")."""
 
     access_token: SecretStr
-    token_type: Literal["Bearer"]
+    token_type: Annotated[Literal["Bearer"], BeforeValidator(_bearer_any_case)]
     expires_in: int = Field(ge=0)
     scope: NonEmptyStr
     subject: NonEmptyStr
