@@ -20,9 +20,13 @@ SECRET_ATTRIBUTES = frozenset({"authorization", "token", "access_token", "fhirAu
 QUIET_LIBRARIES = ("httpx", "httpcore")
 
 
+TERMINAL_ONLY_ATTRIBUTES = frozenset({"color_message"})
+"""uvicorn's copy of the message with terminal colour codes: noise in a JSON line."""
+
+
 class DropSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        for name in SECRET_ATTRIBUTES & set(vars(record)):
+        for name in (SECRET_ATTRIBUTES | TERMINAL_ONLY_ATTRIBUTES) & set(vars(record)):
             delattr(record, name)
         return True
 
