@@ -184,3 +184,12 @@ def test_garbage_items_are_rejected_not_crashed_on(
     catalog: InstrumentCatalog, garbage: dict[str, Any]
 ) -> None:
     assert rejected(catalog, start_back_response(HIGH_RISK, **garbage)).reasons
+
+
+def test_without_a_version_id_the_last_update_names_the_version(catalog: InstrumentCatalog) -> None:
+    """An amended response must not share its first version's write-back identity."""
+    first = start_back_response(HIGH_RISK, meta={"lastUpdated": "2026-11-20T09:00:00Z"})
+    amended = start_back_response(HIGH_RISK, meta={"lastUpdated": "2026-11-21T10:00:00Z"}, status="amended")
+    versions = [catalog.score(response, PATIENT_ID).source.version_id for response in (first, amended)]
+    assert versions == ["2026-11-20T09:00:00Z", "2026-11-21T10:00:00Z"]
+    assert catalog.score(start_back_response(HIGH_RISK, meta={}), PATIENT_ID).source.version_id is None

@@ -31,6 +31,7 @@ class ResponseSource:
 
     response_id: str
     version_id: str | None
+    """``meta.versionId``, else ``meta.lastUpdated``: which version of the response was scored."""
     questionnaire: str
     """The canonical the response answers, as written in the response (``url`` or ``url|version``)."""
     authored: datetime | None

@@ -30,7 +30,8 @@ class ValidResponse:
 
 def response_source(response: JsonObject) -> ResponseSource:
     meta = response.get("meta")
-    version = meta.get("versionId") if isinstance(meta, dict) else None
+    # Without a versionId, lastUpdated still tells an amended response from its first version.
+    version = (meta.get("versionId") or meta.get("lastUpdated")) if isinstance(meta, dict) else None
     return ResponseSource(
         response_id=str(response.get("id") or ""),
         version_id=str(version) if version is not None else None,
