@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from stratcare.engine.newest import newest_by_questionnaire, parse_fhir_datetime
+from stratcare.engine.newest import newest_by_questionnaire
+from stratcare.fhir_datetime import parse_fhir_datetime
 
 START_BACK = "http://stratcare.org/fhir/Questionnaire/start-back"
 NIH = "http://stratcare.org/fhir/Questionnaire/nih-clbp-screen"

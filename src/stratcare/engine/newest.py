@@ -8,36 +8,21 @@ and never counts: it must not hide the screen before it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from stratcare.fhir_datetime import parse_fhir_datetime
+
 JsonObject = dict[str, Any]
 
 VOIDED_STATUS = "entered-in-error"
-_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 
 
 def questionnaire_url(response: JsonObject) -> str | None:
     canonical = response.get("questionnaire")
     return canonical.split("|", 1)[0] if isinstance(canonical, str) else None
-
-
-def parse_fhir_datetime(value: object) -> datetime | None:
-    """A FHIR date or dateTime as a UTC instant (start of the period for partial dates); None if invalid."""
-    if not isinstance(value, str):
-        return None
-    partial = _PARTIAL_DATE.match(value)
-    try:
-        if partial:
-            year, month, day = (int(part) if part else 1 for part in partial.groups())
-            return datetime(year, month, day, tzinfo=UTC)
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _last_updated(response: JsonObject) -> datetime | None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+from stratcare.fhir_datetime import parse_instant
 from stratcare.instruments.answer_key import AnswerKey, Choice
 from stratcare.instruments.results import ResponseRejected, ResponseSource
 
@@ -36,7 +36,7 @@ def response_source(response: JsonObject) -> ResponseSource:
         response_id=str(response.get("id") or ""),
         version_id=str(version) if version is not None else None,
         questionnaire=str(response.get("questionnaire") or ""),
-        authored=_parse_instant(response.get("authored")),
+        authored=parse_instant(response.get("authored")),
     )
 
 
@@ -139,13 +139,3 @@ def _reference_target(reference: object) -> tuple[str, str] | None:
     if len(parts) < 2:
         return None
     return parts[-2], parts[-1]
-
-
-def _parse_instant(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
