@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -14,7 +15,7 @@ import typer
 if TYPE_CHECKING:
     from stratcare.settings import Settings
     from stratcare.store import SqlLedgers
-    from stratcare.writeback.outbox import OutboxStatus
+    from stratcare.writeback.outbox import OutboxStore
 
 app = typer.Typer(help="stratcare: CDS Hooks stratified care for musculoskeletal pain.", no_args_is_help=True)
 T = TypeVar("T")
@@ -103,9 +104,10 @@ def outbox_status(
 ) -> None:
     """Print queue depth (pending, in flight), delivered and dead writes, the oldest pending age and the
     last dead error."""
+    from stratcare.api.runtime import utc_now
     from stratcare.writeback.operations import status_document, status_lines
 
-    status = _run(_outbox_status(_settings(database_url)))
+    status = _run(_on_outbox(_settings(database_url), lambda outbox: outbox.status(utc_now())))
     if as_json:
         typer.echo(json.dumps(status_document(status)))
     else:
@@ -115,7 +117,9 @@ def outbox_status(
 @outbox_app.command("requeue-dead")
 def outbox_requeue_dead(database_url: DatabaseUrlOption = None) -> None:
     """Put every dead write back in the queue, due now with a fresh attempt count (after fixing the cause)."""
-    count = _run(_requeue_dead(_settings(database_url)))
+    from stratcare.api.runtime import utc_now
+
+    count = _run(_on_outbox(_settings(database_url), lambda outbox: outbox.requeue_dead(utc_now())))
     typer.echo(f"requeued {count} dead write(s)")
 
 
@@ -133,7 +137,10 @@ def outbox_purge_delivered(
     if days is None:
         typer.echo("no retention set: give --older-than-days", err=True)
         raise typer.Exit(2)
-    count = _run(_purge_delivered(settings, days))
+    from stratcare.api.runtime import utc_now
+
+    cutoff = utc_now() - timedelta(days=days)
+    count = _run(_on_outbox(settings, lambda outbox: outbox.purge_delivered(cutoff)))
     typer.echo(f"purged {count} delivered write(s) older than {days:g} day(s)")
 
 
@@ -189,34 +196,11 @@ async def _run_worker(settings: Settings, *, once: bool, worker_id: str | None) 
         await ledgers.close()
 
 
-async def _outbox_status(settings: Settings) -> OutboxStatus:
-    from stratcare.api.runtime import utc_now
-
+async def _on_outbox(settings: Settings, operation: Callable[[OutboxStore], Awaitable[T]]) -> T:
+    """Open the store, run one outbox operation, close the store."""
     ledgers = await _open_store(settings)
     try:
-        return await ledgers.outbox().status(utc_now())
-    finally:
-        await ledgers.close()
-
-
-async def _requeue_dead(settings: Settings) -> int:
-    from stratcare.api.runtime import utc_now
-
-    ledgers = await _open_store(settings)
-    try:
-        return await ledgers.outbox().requeue_dead(utc_now())
-    finally:
-        await ledgers.close()
-
-
-async def _purge_delivered(settings: Settings, days: float) -> int:
-    from datetime import timedelta
-
-    from stratcare.api.runtime import utc_now
-
-    ledgers = await _open_store(settings)
-    try:
-        return await ledgers.outbox().purge_delivered(utc_now() - timedelta(days=days))
+        return await operation(ledgers.outbox())
     finally:
         await ledgers.close()
 

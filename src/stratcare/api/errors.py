@@ -75,9 +75,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {401: "login", 404: "not-found", 405: "not-supported", 413: "too-costly"}.get(
-            exc.status_code, "processing"
-        )
+        code = {404: "not-found", 405: "not-supported", 413: "too-costly"}.get(exc.status_code, "processing")
         response = outcome_response(exc.status_code, [Issue(code=code, diagnostics=str(exc.detail))])
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value

@@ -1,7 +1,7 @@
 """Authentication of CDS clients at the HTTP edge: the bearer JWT on every CDS Hooks call.
 
 CDS Hooks 2.0 "Trusting CDS Clients": the client sends ``Authorization: Bearer <JWT>`` whose ``aud`` is
-the exact URL of the endpoint called. Any failure is a bare 401 with ``WWW-Authenticate: Bearer``; the
+the exact URL of the endpoint called. ``api.authentication`` turns any failure into a bare 401; the
 reason goes to the log at INFO, never to the caller, and the token is neither logged nor stored.
 """
 
@@ -23,8 +23,6 @@ from stratcare.auth.replay import ReplayGuard
 from stratcare.auth.verifier import TokenVerifier, VerifiedClient
 
 logger = logging.getLogger(__name__)
-
-BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
 def bearer_token(request: Request) -> str:
