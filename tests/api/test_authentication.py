@@ -18,6 +18,7 @@ from auth.jwks_server import JwksServer
 from auth.tokens import jwks, sign, unsigned
 from stratcare.api.app import create_app
 from stratcare.settings import Settings
+from support.cds_requests import lent_token
 
 ISSUER = "https://ehr.example.org"
 BASE = "http://stratcare.test"
@@ -73,17 +74,6 @@ def token(key: ECKey | RSAKey, alg: str, path: str, **overrides: Any) -> str:
 
 def bearer(value: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {value}"}
-
-
-def lent_token(access_token: str) -> dict[str, Any]:
-    """A ``fhirAuthorization`` as the EHR lends it for one call."""
-    return {
-        "access_token": access_token,
-        "token_type": "Bearer",
-        "expires_in": 300,
-        "scope": "patient/*.read",
-        "subject": "stratcare",
-    }
 
 
 def assert_bare_401(response: httpx.Response) -> None:

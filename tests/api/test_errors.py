@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from api.conftest import SERVICE
+from support.cds_requests import lent_token
 
 RequestFor = Callable[[str], dict[str, Any]]
 
@@ -78,13 +79,7 @@ async def test_fhir_authorization_without_fhir_server_is_400(
     client: httpx.AsyncClient, request_for: RequestFor
 ) -> None:
     body = request_for("low-risk")
-    body["fhirAuthorization"] = {
-        "access_token": "t",
-        "token_type": "Bearer",
-        "expires_in": 300,
-        "scope": "patient/*.read",
-        "subject": "stratcare",
-    }
+    body["fhirAuthorization"] = lent_token("t")
     assert_outcome(await client.post(f"/cds-services/{SERVICE}", json=body), 400)
 
 

@@ -30,6 +30,7 @@ from stratcare.demo.scenarios import Scenario, load_scenarios
 from stratcare.logs import QUIET_LIBRARIES as QUIET
 from stratcare.logs import configure_logging
 from stratcare.settings import Settings
+from support.cds_requests import lent_token
 
 BASE = "http://stratcare.test"
 FHIR = "https://fhir.ehr.example.org/r4"
@@ -257,13 +258,7 @@ class Session:
         return forged
 
 
-LENT = {
-    "access_token": ACCESS_TOKEN,
-    "token_type": "Bearer",
-    "expires_in": 300,
-    "scope": "patient/*.read patient/Observation.write",
-    "subject": "stratcare",
-}
+LENT = lent_token(ACCESS_TOKEN, scope="patient/*.read patient/Observation.write")
 
 
 @respx.mock(assert_all_mocked=True)

@@ -14,6 +14,7 @@ from stratcare.cdshooks.models import HookRequest
 from stratcare.cdshooks.prefetch import render_template, resolve_prefetch
 from stratcare.errors import PrefetchUnavailable
 from stratcare.fhir.client import HttpxFhirClient
+from support.cds_requests import lent_token
 
 FHIR = "https://ehr.example.org/fhir"
 TEMPLATES = {
@@ -76,13 +77,7 @@ class TestResolvePrefetch:
         )
         request = make_request(
             fhirServer=FHIR,
-            fhirAuthorization={
-                "access_token": "secret-token",
-                "token_type": "Bearer",
-                "expires_in": 300,
-                "scope": "patient/*.read",
-                "subject": "stratcare",
-            },
+            fhirAuthorization=lent_token("secret-token"),
             prefetch={"patient": PATIENT, "encounter": ENCOUNTER},
         )
         async with httpx.AsyncClient() as http:

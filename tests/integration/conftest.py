@@ -23,6 +23,7 @@ from stratcare.api.app import create_app
 from stratcare.demo.scenarios import load_scenarios
 from stratcare.settings import Settings
 from stratcare.writeback.resources import IDENTIFIER_SYSTEM
+from support.cds_requests import lent_token
 from support.fhir_server import FhirTestServer, running_fhir_server
 
 __all__ = ["postgres_url"]
@@ -91,13 +92,9 @@ def high_risk_request(fhir_server: FhirTestServer) -> HookBody:
     body["hookInstance"] = str(uuid.uuid4())
     body["fhirServer"] = fhir_server.base_url
     if fhir_server.bearer_token:
-        body["fhirAuthorization"] = {
-            "access_token": fhir_server.bearer_token,
-            "token_type": "Bearer",
-            "expires_in": 300,
-            "scope": "patient/Observation.write patient/RiskAssessment.write",
-            "subject": "stratcare",
-        }
+        body["fhirAuthorization"] = lent_token(
+            fhir_server.bearer_token, scope="patient/Observation.write patient/RiskAssessment.write"
+        )
     return body
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from joserfc.jwk import ECKey
 
 from stratcare.settings import Settings
+from support.cds_requests import lent_token
 from support.fhir_server import FhirTestServer, running_fhir_server
 
 from .conftest import (
@@ -30,6 +30,7 @@ pytestmark = pytest.mark.integration
 
 SERVER_TOKEN = "server-token-7f3a"
 CLIENT_ID = "stratcare-writeback"
+WRITE_SCOPE = "patient/Observation.write patient/RiskAssessment.write"
 
 
 @pytest.fixture(scope="module")
@@ -80,21 +81,11 @@ async def written(server: FhirTestServer, patient: str) -> dict[str, int]:
         }
 
 
-def with_lent_token(body: dict[str, Any], token: str, expires_in: int) -> dict[str, Any]:
-    body["fhirAuthorization"] = {
-        "access_token": token,
-        "token_type": "Bearer",
-        "expires_in": expires_in,
-        "scope": "patient/Observation.write patient/RiskAssessment.write",
-        "subject": "stratcare",
-    }
-    return body
-
-
 async def test_the_lent_token_carries_the_first_attempt(
     sqlite_url: str, protected_server: FhirTestServer
 ) -> None:
-    body = with_lent_token(high_risk_request(protected_server), SERVER_TOKEN, 300)
+    lent = lent_token(SERVER_TOKEN, scope=WRITE_SCOPE)
+    body = high_risk_request(protected_server) | {"fhirAuthorization": lent}
     async with running_app(make_settings(sqlite_url)) as client:
         assert (await call_hook(client, body)).status_code == 200
         await wait_for_delivery(client, 2)
@@ -125,7 +116,8 @@ async def test_an_expired_lent_token_gives_way_to_the_backend_token(
     token_endpoint: TokenEndpoint,
     signing_key: tuple[ECKey, Path],
 ) -> None:
-    body = with_lent_token(high_risk_request(protected_server), "stale-token", 0)
+    stale = lent_token("stale-token", expires_in=0, scope=WRITE_SCOPE)
+    body = high_risk_request(protected_server) | {"fhirAuthorization": stale}
     settings = backend_settings(sqlite_url, protected_server, token_endpoint, signing_key[1])
     async with running_app(settings) as client:
         assert (await call_hook(client, body)).status_code == 200
