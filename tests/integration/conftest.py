@@ -18,15 +18,12 @@ from typing import Any
 import httpx
 import pytest
 
-from store.conftest import postgres_url
 from stratcare.api.app import create_app
 from stratcare.demo.scenarios import load_scenarios
 from stratcare.settings import Settings
 from stratcare.writeback.resources import IDENTIFIER_SYSTEM
 from support.cds_requests import lent_token
 from support.fhir_server import FhirTestServer, running_fhir_server
-
-__all__ = ["postgres_url"]
 
 SERVICE = "start-back-encounter-start"
 WAIT_SECONDS = 20.0

@@ -8,9 +8,6 @@ from pathlib import Path
 import pytest
 
 from stratcare.store import SqlLedgers
-from support.postgres import POSTGRES_URL, admin_conninfo, postgres_url
-
-__all__ = ["POSTGRES_URL", "admin_conninfo", "postgres_url"]
 
 
 @pytest.fixture
