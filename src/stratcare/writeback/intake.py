@@ -53,11 +53,12 @@ class HookWriteback:
         token: LentToken | None,
         assessments: Sequence[ScoringOutcome],
     ) -> WritebackPlan:
-        if self._settings.mode == "off":
-            return WritebackPlan()
-        writes = plan_writes(hook_instance, patient_id, encounter_id, fhir_server, assessments)
         has_target = fhir_server is not None or self._settings.ehr_base_url is not None
-        queued = writes if self._settings.queues_writes and has_target else []
+        queue = self._settings.queues_writes and has_target
+        if not (queue or self._settings.returns_system_actions):
+            return WritebackPlan()  # mode off, or nowhere to write: nothing to build
+        writes = plan_writes(hook_instance, patient_id, encounter_id, fhir_server, assessments)
+        queued = writes if queue else []
         if self._handoff is not None and token is not None and fhir_server is not None:
             for write in queued:
                 self._handoff.hand_over(write.key, fhir_server, token.token, token.expires_in_seconds)
