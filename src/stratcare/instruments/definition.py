@@ -30,6 +30,7 @@ import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 JsonObject = dict[str, Any]
@@ -114,10 +115,20 @@ class InstrumentDefinition:
         return f"{self.url}|{self.version}"
 
     def band(self, code: str) -> BandRule:
-        for rule in self.bands:
-            if rule.band.code == code:
-                return rule
-        raise KeyError(code)
+        """The declared band with this code (KeyError when the content declares none)."""
+        return self._bands_by_code[code]
+
+    @cached_property
+    def _bands_by_code(self) -> dict[str, BandRule]:
+        return {rule.band.code: rule for rule in reversed(self.bands)}
+
+    @cached_property
+    def compiled_scores(self) -> tuple[tuple[str, tuple[tuple[str, Mapping[str, int]], ...]], ...]:
+        """Each score with the weight table of each of its items, built once: the hot path of scoring."""
+        return tuple(
+            (name, tuple((link_id, self.weights[link_id]) for link_id in items))
+            for name, items in self.scores.items()
+        )
 
 
 def is_instrument(questionnaire: JsonObject) -> bool:

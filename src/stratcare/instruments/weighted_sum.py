@@ -16,10 +16,9 @@ from stratcare.instruments.instrument_result import ScorerOutput
 
 def weighted_scores(answers: Mapping[str, str], definition: InstrumentDefinition) -> dict[str, int]:
     """Every named score; ``answers`` holds a weighted answer code for each item the scores read."""
-    weights = definition.weights
     return {
-        name: sum(weights[link_id][answers[link_id]] for link_id in items)
-        for name, items in definition.scores.items()
+        name: sum([weights[answers[link_id]] for link_id, weights in items])
+        for name, items in definition.compiled_scores
     }
 
 
