@@ -47,14 +47,26 @@ START_MSK_SYSTEM = "http://stratcare.org/fhir/CodeSystem/start-msk"
 PHQ9 = "http://stratcare.org/fhir/Questionnaire/phq-9"
 GAD7 = "http://stratcare.org/fhir/Questionnaire/gad-7"
 START_MSK = "http://stratcare.org/fhir/Questionnaire/start-msk"
-PHQ9_ITEMS = ("44250-9", "44255-8", "44259-0", "44254-1", "44251-7", "44258-2", "44252-5", "44253-3", "44260-8")
+PHQ9_ITEMS = (
+    "44250-9",
+    "44255-8",
+    "44259-0",
+    "44254-1",
+    "44251-7",
+    "44258-2",
+    "44252-5",
+    "44253-3",
+    "44260-8",
+)
 GAD7_ITEMS = ("69725-0", "68509-9", "69733-4", "69734-2", "69735-9", "69689-8", "69736-7")
 FREQUENCY = ("LA6568-5", "LA6569-3", "LA6570-1", "LA6571-9")
 """Not at all, Several days, More than half the days, Nearly every day (LOINC answer codes)."""
 
 
-def frequency_response(canonical: str, items: tuple[str, ...], points: tuple[int, ...], **fields: Any) -> dict[str, Any]:
-    """A response answering each item with the frequency answer worth ``points`` (0-3) in the published rule."""
+def frequency_response(
+    canonical: str, items: tuple[str, ...], points: tuple[int, ...], **fields: Any
+) -> dict[str, Any]:
+    """A response answering each item with the frequency answer worth ``points`` (0-3) by the rule."""
     answers = {link_id: FREQUENCY[point] for link_id, point in zip(items, points, strict=True)}
     body = response(canonical, answers, LOINC, **fields)
     body["questionnaire"] = f"{canonical}|1.0.0"

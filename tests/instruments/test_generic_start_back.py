@@ -26,7 +26,8 @@ def test_the_result_names_its_instrument_version_and_source(registry: Instrument
     assert isinstance(result, InstrumentResult)
     assert (result.instrument, result.version, result.key) == (START_BACK, "1.0.0", "startBack")
     assert result.source.reference == "QuestionnaireResponse/qr-1"
-    assert result.band is not None and result.band.qualitative_risk is not None
+    assert result.band is not None
+    assert result.band.qualitative_risk is not None
     assert result.band.qualitative_risk.code == "high"
 
 
@@ -39,7 +40,8 @@ def test_nih_is_classified_by_its_small_module(
 ) -> None:
     result = registry.score(nih_response(duration, frequency), PATIENT_ID)
     assert isinstance(result, InstrumentResult)
-    assert result.band is not None and result.band.band.code == band
+    assert result.band is not None
+    assert result.band.band.code == band
     assert result.scores == {}
 
 

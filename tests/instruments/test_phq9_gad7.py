@@ -30,7 +30,9 @@ SOURCE = ResponseSource(response_id="qr-1", version_id="1", questionnaire=PHQ9, 
 
 
 def phq9_rule(points: tuple[int, ...]) -> tuple[int, str, bool]:
-    """Total 0-27; 0-4 minimal, 5-9 mild, 10-14 moderate, 15-19 moderately severe, 20-27 severe; item 9 > 0."""
+    """Total 0-27: 0-4 minimal, 5-9 mild, 10-14 moderate, 15-19 moderately severe, 20-27 severe.
+
+    Flag: item 9 answered above "Not at all"."""
     total = sum(points)
     if total <= 4:
         severity = "minimal"
@@ -132,6 +134,11 @@ def test_an_unanswered_phq9_item_is_refused_not_scored(registry: InstrumentRegis
 
 def test_the_item_9_flag_is_critical_and_never_for_system_actions(registry: InstrumentRegistry) -> None:
     [flag] = _instrument(registry, PHQ9).definition.flags
-    assert (flag.name, flag.item, flag.minimum, flag.severity) == ("self-harm-thoughts", "44260-8", 1, "critical")
+    assert (flag.name, flag.item, flag.minimum, flag.severity) == (
+        "self-harm-thoughts",
+        "44260-8",
+        1,
+        "critical",
+    )
     assert flag.system_action_allowed is False
     assert "never be acted on by a system action" in flag.description

@@ -37,7 +37,8 @@ def test_scores_as_the_published_rule_says(
     assert isinstance(result, InstrumentResult)
     total, band = published_rule(pain, yes)
     assert result.scores == {"total": total}
-    assert result.band is not None and result.band.band.code == band
+    assert result.band is not None
+    assert result.band.band.code == band
     assert 0 <= total <= 12
 
 

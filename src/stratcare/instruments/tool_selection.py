@@ -36,7 +36,9 @@ def pain_sites(site_map: JsonObject, codes: Iterable[ConditionCode]) -> set[str]
     return {site for code in codes for site in _targets(site_map, code.system, code.code)}
 
 
-def resolve_tool(site_map: JsonObject, tool_setting: JsonObject, codes: Iterable[ConditionCode]) -> str | None:
+def resolve_tool(
+    site_map: JsonObject, tool_setting: JsonObject, codes: Iterable[ConditionCode]
+) -> str | None:
     """The Questionnaire canonical of the tool for these condition codes; ``None`` when no site matches."""
     sites = pain_sites(site_map, codes)
     if not sites:
