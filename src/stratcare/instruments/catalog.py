@@ -12,6 +12,7 @@ from typing import Any
 from stratcare.content import ContentRepository
 from stratcare.instruments.definition import InstrumentContentError
 from stratcare.instruments.instrument_result import InstrumentResult
+from stratcare.instruments.nih_classification import DURATION_LINK_ID, FREQUENCY_LINK_ID
 from stratcare.instruments.registry import InstrumentRegistry
 from stratcare.instruments.results import (
     Chronicity,
@@ -48,8 +49,8 @@ def _nih(result: InstrumentResult) -> NihScreenResult:
     return NihScreenResult(
         source=result.source,
         instrument_version=result.version,
-        duration_code=result.answers["nih-duration"],
-        frequency_code=result.answers["nih-frequency"],
+        duration_code=result.answers[DURATION_LINK_ID],
+        frequency_code=result.answers[FREQUENCY_LINK_ID],
         chronicity=Chronicity(result.band.band.code if result.band else ""),
     )
 
