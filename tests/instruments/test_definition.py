@@ -51,6 +51,12 @@ def _unweighted_item(q: JsonObject) -> None:
     q["extension"][2]["extension"].append({"url": "item", "valueString": "c"})
 
 
+def _reserved_score_name(q: JsonObject) -> None:
+    q["extension"][2]["extension"][0]["valueCode"] = "flags"
+    q["extension"][3]["extension"][1]["valueCode"] = "flags"
+    q["extension"][5]["valueString"] = "Worst {flags}"
+
+
 def _no_version(q: JsonObject) -> None:
     del q["version"]
 
@@ -66,6 +72,7 @@ def _no_version(q: JsonObject) -> None:
         (_unknown_placeholder, r"card lines name unknown placeholders \['total'\]"),
         (_unweighted_item, r"score worst sums items without weights: \['c'\]"),
         (_no_version, "an instrument needs a version"),
+        (_reserved_score_name, r"score names \['flags'\] are reserved"),
     ],
 )
 def test_inconsistent_content_is_refused(edit: Callable[[JsonObject], None], message: str) -> None:

@@ -40,6 +40,11 @@ ORDINAL_VALUE = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
 ITEM_WEIGHT = "http://hl7.org/fhir/StructureDefinition/itemWeight"
 WEIGHTED_SUM = "weighted-sum"
 BAND_PLACEHOLDERS = frozenset({"band", "bandCode"})
+RESERVED_SCORE_NAMES = frozenset(
+    {"instrument", "version", "scores", "flags", "response", "answers", "band", "bandDisplay", "bandCode"}
+    | {"authored", "ageDays"}
+)
+"""Names the result's FHIRPath variable already uses, so a score cannot be called that."""
 
 
 class InstrumentContentError(Exception):
@@ -167,6 +172,9 @@ def _check(definition: InstrumentDefinition) -> None:
     url = definition.url
     if not definition.version:
         raise InstrumentContentError(f"{url}: an instrument needs a version")
+    reserved = sorted(RESERVED_SCORE_NAMES.intersection(definition.scores))
+    if reserved:
+        raise InstrumentContentError(f"{url}: score names {reserved} are reserved")
     for name, items in definition.scores.items():
         unweighted = [link_id for link_id in items if link_id not in definition.weights]
         if unweighted:
