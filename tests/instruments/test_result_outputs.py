@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.riskassessment import RiskAssessment
+from fhirpathpy import evaluate as fhirpath_evaluate
 
 from instruments.responses import (
     GAD7,
@@ -101,3 +102,11 @@ def test_nih_writes_its_band_as_a_coded_value(registry: InstrumentRegistry) -> N
     assert observation.part == "chronicity"
     assert observation.resource["valueCodeableConcept"]["coding"][0]["code"] == "acute"
     Observation.model_validate(observation.resource)
+
+
+def test_fhirpath_reads_the_results_mapping(registry: InstrumentRegistry) -> None:
+    phq9 = _score(registry, frequency_response(PHQ9, PHQ9_ITEMS, (2,) * 8 + (1,)))
+    variables = {"results": results_by_instrument([phq9])}
+    assert fhirpath_evaluate({}, "%results.phq9.total >= 10", variables) == [True]
+    assert fhirpath_evaluate({}, "%results.phq9.flags contains 'self-harm-thoughts'", variables) == [True]
+    assert fhirpath_evaluate({}, "%results.gad7.exists()", variables) == [False]
