@@ -1,75 +1,81 @@
-"""The instruments this service scores, each bound to its Questionnaire from the content folder."""
+"""The STarT Back and NIH results the current pathway reads, computed through the generic registry.
+
+A thin adapter kept while the engine still takes one typed field per instrument: it scores with
+``InstrumentRegistry`` (weights and cut-offs from the Questionnaires) and re-expresses the generic result as
+``StartBackScore`` / ``NihScreenResult``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from stratcare.content import ContentRepository
-from stratcare.instruments import nih_screen, start_back
-from stratcare.instruments.answer_key import AnswerKey
-from stratcare.instruments.nih_screen import classify_nih_screen
-from stratcare.instruments.results import ResponseRejected, ResponseSource, ScoringOutcome
-from stratcare.instruments.start_back import score_start_back
-from stratcare.instruments.validation import response_source, validate_response
+from stratcare.instruments.definition import InstrumentContentError
+from stratcare.instruments.instrument_result import InstrumentResult
+from stratcare.instruments.nih_classification import DURATION_LINK_ID, FREQUENCY_LINK_ID
+from stratcare.instruments.registry import InstrumentRegistry
+from stratcare.instruments.results import (
+    Chronicity,
+    NihScreenResult,
+    ResponseRejected,
+    RiskGroup,
+    ScoringOutcome,
+    StartBackScore,
+)
+from stratcare.instruments.validation import response_source
 
 JsonObject = dict[str, Any]
-Scorer = Callable[[Mapping[str, str], ResponseSource, str], ScoringOutcome]
 
 START_BACK_URL = "http://stratcare.org/fhir/Questionnaire/start-back"
 NIH_SCREEN_URL = "http://stratcare.org/fhir/Questionnaire/nih-clbp-screen"
+LEGACY_URLS = (START_BACK_URL, NIH_SCREEN_URL)
 
-SCORERS: dict[str, Scorer] = {
-    START_BACK_URL: score_start_back,
-    NIH_SCREEN_URL: classify_nih_screen,
-}
-SCORED_ITEMS: dict[str, tuple[str, ...]] = {
-    START_BACK_URL: start_back.ITEM_LINK_IDS,
-    NIH_SCREEN_URL: (nih_screen.DURATION_LINK_ID, nih_screen.FREQUENCY_LINK_ID),
-}
+__all__ = ["NIH_SCREEN_URL", "START_BACK_URL", "InstrumentCatalog", "InstrumentContentError"]
 
 
-class InstrumentContentError(Exception):
-    """The Questionnaire in the content folder does not fit the scoring rule bound to its url."""
+def _start_back(result: InstrumentResult) -> StartBackScore:
+    if result.band is None:
+        raise InstrumentContentError(f"{result.instrument}: STarT Back content declares no risk bands")
+    return StartBackScore(
+        source=result.source,
+        instrument_version=result.version,
+        total=result.scores["total"],
+        psychosocial=result.scores["psychosocial"],
+        risk_group=RiskGroup(result.band.band.code.removesuffix("-risk")),
+    )
 
 
-def _answer_key(content: ContentRepository, url: str) -> AnswerKey:
-    key = AnswerKey.from_questionnaire(content.resolve("Questionnaire", url))
-    not_required = [link_id for link_id in SCORED_ITEMS[url] if link_id not in key.required]
-    if not_required:
-        raise InstrumentContentError(f"{url}: scored items {not_required} must be required items")
-    return key
-
-
-@dataclass(frozen=True)
-class Instrument:
-    key: AnswerKey
-    scorer: Scorer
-
-    def score(self, response: JsonObject, patient_id: str) -> ScoringOutcome:
-        checked = validate_response(response, self.key, patient_id)
-        if isinstance(checked, ResponseRejected):
-            return checked
-        return self.scorer(checked.answers, checked.source, self.key.version)
+def _nih(result: InstrumentResult) -> NihScreenResult:
+    return NihScreenResult(
+        source=result.source,
+        instrument_version=result.version,
+        duration_code=result.answers[DURATION_LINK_ID],
+        frequency_code=result.answers[FREQUENCY_LINK_ID],
+        chronicity=Chronicity(result.band.band.code if result.band else ""),
+    )
 
 
 class InstrumentCatalog:
-    def __init__(self, instruments: Mapping[str, Instrument]) -> None:
-        self._instruments = dict(instruments)
+    def __init__(self, registry: InstrumentRegistry) -> None:
+        missing = [url for url in LEGACY_URLS if registry.get(url) is None]
+        if missing:
+            raise InstrumentContentError(f"the content declares no instrument for {missing}")
+        self.registry = registry
 
     @classmethod
     def from_content(cls, content: ContentRepository) -> InstrumentCatalog:
-        return cls({url: Instrument(_answer_key(content, url), scorer) for url, scorer in SCORERS.items()})
+        return cls(InstrumentRegistry.from_content(content))
 
     def score(self, response: JsonObject, patient_id: str) -> ScoringOutcome:
-        """Score a response to any known instrument; a response to an unknown one is rejected."""
+        """Score a STarT Back or NIH response; a response to any other questionnaire is rejected."""
         url = str(response.get("questionnaire") or "").split("|", 1)[0]
-        instrument = self._instruments.get(url)
-        if instrument is None:
+        if url not in LEGACY_URLS:
             return ResponseRejected(
                 source=response_source(response),
                 instrument=url,
                 reasons=(f"no instrument is known for questionnaire {url!r}",),
             )
-        return instrument.score(response, patient_id)
+        outcome = self.registry.score(response, patient_id)
+        if isinstance(outcome, ResponseRejected):
+            return outcome
+        return _start_back(outcome) if url == START_BACK_URL else _nih(outcome)

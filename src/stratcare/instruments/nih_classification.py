@@ -1,15 +1,19 @@
-"""Classifying the NIH Research Task Force chronic low back pain screen.
+"""The NIH Research Task Force chronic low back pain screen: a classification rule, not a weighted sum.
 
 Source: Deyo RA et al., "Report of the NIH Task Force on research standards for chronic low back pain",
 J Pain 2014;15(6):569-585. Chronic when low back pain has been an ongoing problem for at least 3 months
 (3-6 months or longer) AND on at least half the days in the past 6 months; otherwise acute or subacute.
+The band codes returned (``chronic``, ``acute``) are declared as ``instrument-band`` entries on the
+Questionnaire, which names this scorer (``nih-clbp-screen``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from stratcare.instruments.results import Chronicity, NihScreenResult, ResponseSource
+from stratcare.instruments.definition import InstrumentDefinition
+from stratcare.instruments.instrument_result import ScorerOutput
+from stratcare.instruments.results import Chronicity
 
 DURATION_LINK_ID = "nih-duration"
 FREQUENCY_LINK_ID = "nih-frequency"
@@ -23,15 +27,7 @@ def chronicity(duration_code: str, frequency_code: str) -> Chronicity:
     return Chronicity.ACUTE
 
 
-def classify_nih_screen(
-    answers: Mapping[str, str], source: ResponseSource, instrument_version: str
-) -> NihScreenResult:
-    """Classify a validated response: ``answers`` holds a code for both items."""
-    duration, frequency = answers[DURATION_LINK_ID], answers[FREQUENCY_LINK_ID]
-    return NihScreenResult(
-        source=source,
-        instrument_version=instrument_version,
-        duration_code=duration,
-        frequency_code=frequency,
-        chronicity=chronicity(duration, frequency),
-    )
+def classify_nih(answers: Mapping[str, str], definition: InstrumentDefinition) -> ScorerOutput:
+    del definition  # the rule is fixed by the publication; the content only names its band codes
+    classification = chronicity(answers[DURATION_LINK_ID], answers[FREQUENCY_LINK_ID])
+    return ScorerOutput(scores={}, band=classification.value)
