@@ -42,7 +42,8 @@ class IssuerConfig(BaseModel):
     jwks_url: KeyUrl | None = None
     jwks_file: Path | None = None
     jku_allowlist: tuple[KeyUrl, ...] = ()
-    """``jku`` header values accepted as the key source, compared as exact strings."""
+    """``jku`` header values that may be followed, compared as exact strings; the configured ``jwks_url`` or
+    ``jwks_file`` is always tried first, so a ``jku`` is used only when those keys do not verify."""
     fhir_servers: tuple[FhirServerUrl, ...] = ()
     """FHIR base URLs this client may send as ``fhirServer``; empty allows any (logged as a warning)."""
 
