@@ -13,7 +13,12 @@ import httpx
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from stratcare.api.security import ClientAuthenticator, warn_auth_off, warn_open_fhir_servers
+from stratcare.api.security import (
+    ClientAuthenticator,
+    warn_audience_from_host,
+    warn_auth_off,
+    warn_open_fhir_servers,
+)
 from stratcare.cdshooks.models import DiscoveryResponse
 from stratcare.cdshooks.services import ServiceRegistry
 from stratcare.content import ContentRepository
@@ -96,6 +101,8 @@ def client_authenticator(
         warn_auth_off(logger)
     elif not auth.issuers:
         logger.error("authentication is on but STRATCARE_JWT_ISSUERS names no issuer: every call is refused")
+    if authenticator.enabled and settings.public_base_url is None:
+        warn_audience_from_host(logger)
     warn_open_fhir_servers(auth, logger)
     return authenticator
 
