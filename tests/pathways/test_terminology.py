@@ -97,7 +97,10 @@ def test_filtered_value_set_is_tested_not_listed(terminology: Terminology) -> No
 
 
 def test_descendent_of_excludes_the_code_itself(tmp_path: Path) -> None:
-    include = {"system": ICD10_CM, "filter": [{"property": "concept", "op": "descendent-of", "value": "M48.5"}]}
+    include = {
+        "system": ICD10_CM,
+        "filter": [{"property": "concept", "op": "descendent-of", "value": "M48.5"}],
+    }
     terminology = terminology_with(tmp_path, value_set(include))
     url = "http://stratcare.org/fhir/ValueSet/test"
     assert terminology.contains(url, ICD10_CM, "M48.50XA")
@@ -107,18 +110,34 @@ def test_descendent_of_excludes_the_code_itself(tmp_path: Path) -> None:
 class TestRedFlagIcdChildren:
     @pytest.mark.parametrize(
         "code",
-        ["S32.010A", "M48.56XA", "M80.08XA", "C79.51", "Z85.3", "S22.000A", "S12.9XXA", "M46.26",
-         "A18.01", "G06.1", "G83.4", "m4856xa", "M4856XA"],
+        [
+            "S32.010A",
+            "M48.56XA",
+            "M80.08XA",
+            "C79.51",
+            "Z85.3",
+            "S22.000A",
+            "S12.9XXA",
+            "M46.26",
+            "A18.01",
+            "G06.1",
+            "G83.4",
+            "m4856xa",
+            "M4856XA",
+        ],
     )
     def test_icd10_cm_child_codes_are_red_flags(self, terminology: Terminology, code: str) -> None:
         assert terminology.contains(RED_FLAGS, ICD10_CM, code)
 
     @pytest.mark.parametrize("code", ["C61X", "C79.5", "Z85.0", "S32.0", "M48.5", "G83.4"])
-    def test_icd10_codes_incl_nhs_padded_form_are_red_flags(self, terminology: Terminology, code: str) -> None:
+    def test_icd10_codes_and_nhs_padded_codes_are_red_flags(
+        self, terminology: Terminology, code: str
+    ) -> None:
         assert terminology.contains(RED_FLAGS, ICD10, code)
 
     @pytest.mark.parametrize(
-        "code", ["M54.5", "M54.50", "S33.5", "S33.5XXA", "S12.8XXA", "M48.06", "M80.00XA", "D49.5", "Z86.0", ""]
+        "code",
+        ["M54.5", "M54.50", "S33.5", "S33.5XXA", "S12.8XXA", "M48.06", "M80.00XA", "D49.5", "Z86.0", ""],
     )
     def test_codes_that_only_look_similar_are_not(self, terminology: Terminology, code: str) -> None:
         assert not terminology.contains(RED_FLAGS, ICD10_CM, code)

@@ -3,7 +3,8 @@
 Field by field: ``summary`` from the action title (risk wording rule in ``summary``); ``indicator`` from
 the action priority (table in ``card_mapping``); ``source`` from the PlanDefinition (title, documentation
 url, topic); ``detail`` from the action description, the record resources its evidence expression
-selected (``evidence``) and the screening results; ``suggestions`` from the ActivityDefinition (one draft-order suggestion) with ``selectionBehavior`` only when there is one;
+selected (``evidence``) and the screening results; ``suggestions`` from the ActivityDefinition (one
+draft-order suggestion) with ``selectionBehavior`` only when there is one;
 ``overrideReasons`` from the action's override-reasons ValueSet; ``links`` from action.documentation.
 Every card and suggestion gets a uuid from the injected ``new_uuid``; absent fields are omitted, never
 empty or null.

@@ -40,8 +40,7 @@ def _name(resource: JsonObject) -> str:
 
 def _codes(resource: JsonObject) -> str:
     codes = [
-        f"{SYSTEM_NAMES.get(str(coding.get('system')), coding.get('system') or 'no system')} "
-        f"{coding['code']}"
+        f"{SYSTEM_NAMES.get(str(coding.get('system')), coding.get('system') or 'no system')} {coding['code']}"
         for coding in _codings(resource)
     ]
     return _escape(", ".join(codes)) if codes else "not coded"

@@ -7,7 +7,8 @@ Evaluation uses fhirpathpy with its R4 model. Two gaps are closed here:
   that raises.
 - fhirpathpy has no terminology functions, so ``memberOf(valueSetUrl)`` is supplied through its
   ``userInvocationTable``, bound for each evaluation to the terminology server's answers for that patient
-  (gathered before evaluation, never during it: evaluation stays synchronous and pure). Following FHIRPath's terminology service API, a CodeableConcept is a member when
+  (gathered before evaluation, never during it: evaluation stays synchronous and pure). Following
+  FHIRPath's terminology service API, a CodeableConcept is a member when
   any of its codings is, and empty input gives empty. Two deliberate deviations, both to fail loudly:
   an unknown ValueSet raises (the spec returns empty), and so does input of more than one item or of a
   type other than Coding/CodeableConcept (the spec returns empty), because an empty result would make a
@@ -106,7 +107,7 @@ class CompiledCondition:
         table = {"memberOf": {"fn": member_of(self._terminology, answers), "arity": {1: ["String"]}}}
         options = {"userInvocationTable": table}
         try:
-            result: list[object] = apply_parsed_path(
+            result: list[object] = apply_parsed_path(  # type: ignore[no-untyped-call]
                 resource, self._parsed, dict(variables), _R4_MODEL, options
             )
         except PathwayContentError:
@@ -136,5 +137,8 @@ def compile_condition(expression: str, origin: str, terminology: Terminology) ->
     """Check the syntax and parse ``expression`` once; ``memberOf`` is bound at each evaluation."""
     check_syntax(expression)
     return CompiledCondition(
-        expression=expression, origin=origin, _parsed=parse(expression), _terminology=terminology
+        expression=expression,
+        origin=origin,
+        _parsed=parse(expression),  # type: ignore[no-untyped-call]
+        _terminology=terminology,
     )

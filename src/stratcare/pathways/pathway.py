@@ -20,8 +20,8 @@ from stratcare.cdshooks.models import Card
 from stratcare.content import ContentRepository
 from stratcare.pathways.cards import AppliedAction, UuidFactory, build_card
 from stratcare.pathways.definition import ActionSpec, PathwayDefinition, load_definition
-from stratcare.pathways.inputs import JsonObject, PathwayInputs
 from stratcare.pathways.errors import PathwayContentError
+from stratcare.pathways.inputs import JsonObject, PathwayInputs
 from stratcare.pathways.referrals import draft_service_request, existing_referral
 from stratcare.pathways.subsumption import Subsumption
 from stratcare.pathways.terminology import Terminology

@@ -108,7 +108,7 @@ class Terminology:
         """What a terminology server must answer for ``codings`` (``system, code``) under the ValueSets
         read so far, leaving out what is decided without it (the concept itself, the shipped expansion)."""
         wanted = set(codings)
-        questions = set()
+        questions: set[Subsumption] = set()
         for parsed in self._value_sets.values():
             for include in parsed.server_filters():
                 ancestor = include.filter.value if include.filter else ""
