@@ -57,11 +57,14 @@ async def indicators(client: httpx.AsyncClient, body: dict[str, Any]) -> list[st
 async def test_server_answer_makes_a_snomed_child_a_red_flag(
     client: httpx.AsyncClient, request_for: Any
 ) -> None:
-    respx.get(VALIDATE).mock(
-        return_value=httpx.Response(
-            200, json={"resourceType": "Parameters", "parameter": [{"name": "result", "valueBoolean": True}]}
+    def only_that_child(request: httpx.Request) -> httpx.Response:
+        result = request.url.params["code"] == "94503003"
+        return httpx.Response(
+            200,
+            json={"resourceType": "Parameters", "parameter": [{"name": "result", "valueBoolean": result}]},
         )
-    )
+
+    respx.get(VALIDATE).mock(side_effect=only_that_child)
     assert await indicators(client, coded_red_flag(request_for("red-flag"), "94503003")) == ["critical"]
 
 

@@ -42,6 +42,10 @@ async def hang(_request: httpx.Request) -> httpx.Response:
     raise AssertionError("unreachable")
 
 
+def only_the_unlisted_child(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, json=parameters(request.url.params["code"] == UNLISTED_CHILD))
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = 0.0
@@ -107,7 +111,7 @@ async def decide(request: dict[str, Any], lookup: HierarchyLookup | None) -> lis
 class TestRedFlagBySnomedHierarchy:
     @respx.mock
     async def test_a_child_placed_by_the_terminology_server_is_a_red_flag(self) -> None:
-        route = respx.get(VALIDATE).mock(return_value=httpx.Response(200, json=parameters(True)))
+        route = respx.get(VALIDATE).mock(side_effect=only_the_unlisted_child)
         async with httpx.AsyncClient() as http:
             lookup = HierarchyLookup(HttpxTerminologyServer(http, BASE), timeout_seconds=5)
             assert await decide(red_flag_request(UNLISTED_CHILD), lookup) == ["red-flag"]
@@ -141,3 +145,40 @@ class TestRedFlagBySnomedHierarchy:
             actions = await decide(red_flag_request(code), lookup)
         # The shipped expansion still decides: its child is a red flag; an unlisted one cannot be placed.
         assert ("red-flag" in actions) == (code == SHIPPED_CHILD)
+
+
+class CountingServer:
+    """Answers after a yield to the loop, recording how many questions were in flight at once."""
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.most = 0
+
+    async def is_a(self, _system: str, _ancestor: str, code: str) -> bool:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        await asyncio.sleep(0)
+        self.in_flight -= 1
+        return code.endswith("1")
+
+
+async def test_requests_in_flight_are_limited() -> None:
+    server = CountingServer()
+    lookup = HierarchyLookup(server, timeout_seconds=5, max_concurrent=3)
+    questions = [Subsumption(SNOMED, MALIGNANCY, str(n)) for n in range(20)]
+    answers = await lookup.answer(questions)
+    assert len(answers) == 20
+    assert answers[Subsumption(SNOMED, MALIGNANCY, "11")]
+    assert server.most == 3
+
+
+@respx.mock
+async def test_inactive_conditions_ask_the_server_nothing() -> None:
+    route = respx.get(VALIDATE).mock(side_effect=only_the_unlisted_child)
+    request = red_flag_request(UNLISTED_CHILD)
+    condition = request["prefetch"]["conditions"]["entry"][1]["resource"]
+    condition["clinicalStatus"]["coding"][0]["code"] = "resolved"
+    async with httpx.AsyncClient() as http:
+        lookup = HierarchyLookup(HttpxTerminologyServer(http, BASE), timeout_seconds=5)
+        assert "red-flag" not in await decide(request, lookup)
+    assert all(call.request.url.params["code"] != UNLISTED_CHILD for call in route.calls)

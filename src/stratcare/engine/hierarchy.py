@@ -2,7 +2,8 @@
 
 Strictly time-bounded: every question still open when the bound passes is cancelled, and its concept falls
 back to the ValueSet's shipped expansion, so a slow or hanging server costs at most the bound, never the
-hook's answer. Answers (yes and no) are cached for ``cache_seconds``; failures are not cached.
+hook's answer. At most ``max_concurrent`` requests are in flight per call, so one record with many codes
+does not flood the server. Answers (yes and no) are cached for ``cache_seconds``; failures are not cached.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from stratcare.pathways.subsumption import Subsumption
 logger = logging.getLogger(__name__)
 DEFAULT_CACHE_SECONDS = 24 * 3600.0
 MAX_CACHED = 50_000
+DEFAULT_MAX_CONCURRENT = 8
 
 
 class SubsumptionServer(Protocol):
@@ -32,9 +34,11 @@ class HierarchyLookup:
         *,
         timeout_seconds: float,
         cache_seconds: float = DEFAULT_CACHE_SECONDS,
+        max_concurrent: int = DEFAULT_MAX_CONCURRENT,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._server = server
+        self._max_concurrent = max_concurrent
         self._timeout = timeout_seconds
         self._ttl = cache_seconds
         self._monotonic = monotonic
@@ -56,7 +60,13 @@ class HierarchyLookup:
         return known
 
     async def _ask(self, questions: list[Subsumption]) -> dict[Subsumption, bool]:
-        tasks = {asyncio.create_task(self._server.is_a(q.system, q.ancestor, q.code)): q for q in questions}
+        slots = asyncio.Semaphore(self._max_concurrent)
+
+        async def ask(question: Subsumption) -> bool:
+            async with slots:
+                return await self._server.is_a(question.system, question.ancestor, question.code)
+
+        tasks = {asyncio.create_task(ask(question)): question for question in questions}
         done, pending = await asyncio.wait(tasks, timeout=self._timeout)
         for task in pending:
             task.cancel()

@@ -18,6 +18,7 @@ from typing import Any
 
 from stratcare.cdshooks.models import Card
 from stratcare.content import ContentRepository
+from stratcare.pathways.active_conditions import active_conditions
 from stratcare.pathways.cards import AppliedAction, UuidFactory, build_card
 from stratcare.pathways.definition import ActionSpec, PathwayDefinition, load_definition
 from stratcare.pathways.errors import PathwayContentError
@@ -40,10 +41,11 @@ class Pathway:
         return self.definition.canonical
 
     def hierarchy_questions(self, conditions: Iterable[JsonObject]) -> frozenset[Subsumption]:
-        """What a terminology server should answer about these Conditions' codings before evaluation."""
+        """What a terminology server should answer about the active Conditions' codings (the ones
+        ``%conditions`` holds) before evaluation."""
         return self._terminology.hierarchy_questions(
             (coding["system"], coding["code"])
-            for condition in conditions
+            for condition in active_conditions(conditions)
             for coding in _codings(condition.get("code"))
         )
 
