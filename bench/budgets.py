@@ -1,4 +1,4 @@
-"""The budgets of issue 11 item 3, as PASS/FAIL lines (never assertions): ratios, since absolute times vary."""
+"""The budgets of issue 11 item 3 as PASS/FAIL lines, never assertions (ratios: absolute times vary)."""
 
 from __future__ import annotations
 

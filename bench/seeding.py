@@ -27,7 +27,9 @@ def seed_patients(fhir_base_url: str, count: int) -> list[str]:
     return patients
 
 
-def collect_cards(client: calls.CdsClient, base_url: str, fhir_base_url: str, count: int) -> list[tuple[str, str | None]]:
+def collect_cards(
+    client: calls.CdsClient, base_url: str, fhir_base_url: str, count: int
+) -> list[tuple[str, str | None]]:
     """Make ``count`` hook calls and return each first card's uuid and first suggestion's (for feedback)."""
     issued: list[tuple[str, str | None]] = []
     with httpx.Client(base_url=base_url, timeout=30.0) as http:

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = ROOT / ".venv" / "bin"
 PEERS = ROOT / "bench" / ".peers"
 HEALTHCHAIN_VERSION = "0.16.1"
+HEALTHCHAIN_PATH = "/cds/cds-services/trivial-card"
 
 
 @contextmanager
@@ -82,5 +83,7 @@ def healthchain(python: Path, logs: Path) -> Iterator[RunningServer]:
     command = [str(python), "-m", "uvicorn", "healthchain_app:app", "--host", LOOPBACK, "--port", str(port)]
     command += ["--no-access-log", "--log-level", "warning"]
     folder = ROOT / "bench" / "peers"
-    with running("healthchain", command, port, "/health", logs / "healthchain.log", dict(os.environ), folder) as server:
+    with running(
+        "healthchain", command, port, "/health", logs / "healthchain.log", dict(os.environ), folder
+    ) as server:
         yield server

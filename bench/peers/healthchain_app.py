@@ -9,7 +9,7 @@ cds = CDSHooksService()
 
 
 @cds.hook("patient-view", id="trivial-card")
-def trivial_card(request: CDSRequest) -> CDSResponse:
+def trivial_card(request: CDSRequest) -> CDSResponse:  # noqa: ARG001 - the card ignores the call
     return CDSResponse(cards=[Card(summary="Fixed card", indicator="info", source={"label": "peer"})])
 
 
