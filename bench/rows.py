@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from bench.load import LoadResult
@@ -18,6 +19,9 @@ class Row:
 
     @property
     def latencies(self) -> Latencies:
+        """The percentiles; NaN (a failed budget, "nan" in the table) when no call was answered."""
+        if not any(count for _, count in self.result.histogram):
+            return Latencies(math.nan, math.nan, math.nan, math.nan)
         return Latencies.of(self.result.histogram)
 
     def cells(self) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,7 +66,7 @@ def healthchain_python() -> tuple[Path | None, str]:
     if marker.exists():
         return python, ""
     steps = [
-        ["python3.11", "-m", "venv", str(venv)],
+        [sys.executable, "-m", "venv", str(venv)],
         [str(python), "-m", "pip", "install", "--quiet", f"healthchain=={HEALTHCHAIN_VERSION}", "uvicorn"],
     ]
     for step in steps:

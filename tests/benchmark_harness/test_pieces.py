@@ -4,12 +4,14 @@ The harness itself is run by hand (bench/run); nothing here is timed."""
 from __future__ import annotations
 
 import importlib
+import math
 
 import pytest
 
 from bench.budgets import Check, at_least, at_most
 from bench.load import HttpRequest, parse_result
 from bench.profile import top_frames, top_own_code
+from bench.rows import Row
 from bench.stats import Latencies, count_over, percentile
 
 
@@ -92,3 +94,12 @@ def test_budget_lines() -> None:
 )
 def test_harness_modules_import(module: str) -> None:
     importlib.import_module(module)
+
+
+def test_a_cell_with_no_answers_has_no_percentiles() -> None:
+    nothing = parse_result("requests 0\nduration_us 10000000\nerrors 0 0 0 0 8\n")
+
+    row = Row("c. FHIR server never answers", 8, nothing, cpu_per_call=0.0)
+
+    assert math.isnan(row.latencies.p99)
+    assert row.result.dropped == 8
