@@ -50,18 +50,16 @@ def _plural(count: int, unit: str) -> str:
     return f"{count} {unit}{'' if count == 1 else 's'} ago"
 
 
-def _how_long_ago(days: int) -> str:
+def _how_long_ago(days: int, *, at_most: bool) -> str:
+    """``5 weeks ago``; rounded up when ``days`` is an upper bound (a partial date), down otherwise."""
     if days == 0:
         return "today"
-    if days == 1:
+    if days == 1 and not at_most:
         return "yesterday"
-    if days < 14:
-        return _plural(days, "day")
-    if days < 61:
-        return _plural(days // 7, "week")
-    if days < 730:
-        return _plural(days // 30, "month")
-    return _plural(days // 365, "year")
+    for limit, unit, length in ((28, "day", 1), (61, "week", 7), (730, "month", 30)):
+        if days < limit:
+            return _plural(-(-days // length) if at_most else days // length, unit)
+    return _plural(-(-days // 365) if at_most else days // 365, "year")
 
 
 def date_in_words(instant: datetime, precision: DatePrecision, now: datetime) -> str:
@@ -70,6 +68,6 @@ def date_in_words(instant: datetime, precision: DatePrecision, now: datetime) ->
     if instant > now + CLOCK_DRIFT:
         return f"{when}, which is in the future (a recording error)"
     age = max(0, (now - instant).days)
-    # A partial date is aged from the start of its period: say "up to" rather than overstate.
-    prefix = "" if precision in ("day", "time") or age < 2 else "up to "
-    return f"{when} ({prefix}{_how_long_ago(age)})"
+    # A partial date is aged from the start of its period: its age is an upper bound.
+    at_most = precision in ("year", "month") and age > 0
+    return f"{when} ({'up to ' if at_most else ''}{_how_long_ago(age, at_most=at_most)})"
