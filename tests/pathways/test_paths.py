@@ -166,7 +166,7 @@ class TestScreening:
         assert card.summary.startswith("STarT Back screen incomplete or invalid")
         assert created_codes(card) == {SCREENING_ORDER}
         assert "question 3 is not answered; question 9 is not answered" in (card.detail or "")
-        assert "Completed on 20 November 2026 (today)" in (card.detail or "")
+        assert "Answered on 20 November 2026 (today)" in (card.detail or "")
         assert link_urls(card) == [KEELE_TOOL]
 
 

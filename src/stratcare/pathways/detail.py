@@ -16,12 +16,14 @@ from stratcare.instruments.results import (
     NihScreenResult,
     ResponseRejected,
     ResponseSource,
+    StartBackScore,
 )
 from stratcare.pathways.codes import JsonObject
 from stratcare.pathways.inputs import PathwayInputs
 from stratcare.pathways.referrals import ordered_at
 from stratcare.pathways.screen_dates import date_in_words, is_current, screen_age_days
 
+ScoredOrRefused = StartBackScore | NihScreenResult | ResponseRejected
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
 START_BACK_NAME = "STarT Back Screening Tool"
 NIH_NAME = "NIH chronic low back pain screen"
@@ -41,11 +43,11 @@ def _escape(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
-def _when(source: ResponseSource, inputs: PathwayInputs) -> str:
+def _when(source: ResponseSource, inputs: PathwayInputs, verb: str) -> str:
     dated = source.dated
     if dated is None:
         return "The response has no date (neither an authored date nor a last-updated time)"
-    when = f"Completed {date_in_words(dated.instant, dated.precision, inputs.now)}"
+    when = f"{verb} {date_in_words(dated.instant, dated.precision, inputs.now)}"
     if dated.basis == "lastUpdated":
         when += ", the date the record was last updated (the response itself carries no date)"
     return when
@@ -60,9 +62,12 @@ def _currency(source: ResponseSource, inputs: PathwayInputs, window_days: int) -
     return f"older than the {window_days}-day screening window, so it is not current and is not used"
 
 
-def _line(name: str, outcome: str, source: ResponseSource, inputs: PathwayInputs, window_days: int) -> str:
+def _line(name: str, outcome: str, result: ScoredOrRefused, inputs: PathwayInputs, window_days: int) -> str:
+    # A refused response may never have been finished: it was answered, not completed.
+    verb = "Answered" if isinstance(result, ResponseRejected) else "Completed"
+    source = result.source
     currency = _currency(source, inputs, window_days)
-    when = _when(source, inputs)
+    when = _when(source, inputs, verb)
     if currency:
         return f"- {name}: {when}; {currency}."
     return f"- {name}: {outcome}. {when}."
@@ -84,7 +89,7 @@ def _start_back_line(inputs: PathwayInputs, window_days: int) -> str:
             f"total {result.total}/9, psychosocial {result.psychosocial}/5, "
             f"**{result.risk_group.value} risk**"
         )
-    return _line(START_BACK_NAME, outcome, result.source, inputs, window_days)
+    return _line(START_BACK_NAME, outcome, result, inputs, window_days)
 
 
 def _nih_line(result: NihScreenResult | ResponseRejected, inputs: PathwayInputs, window_days: int) -> str:
@@ -92,7 +97,7 @@ def _nih_line(result: NihScreenResult | ResponseRejected, inputs: PathwayInputs,
         outcome = _rejected_outcome(result) + ", so whether the pain is chronic is not known"
     else:
         outcome = CHRONICITY_IN_WORDS[result.chronicity]
-    return _line(NIH_NAME, outcome, result.source, inputs, window_days)
+    return _line(NIH_NAME, outcome, result, inputs, window_days)
 
 
 def _order_name(request: JsonObject) -> str:
