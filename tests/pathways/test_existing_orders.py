@@ -65,7 +65,7 @@ class TestTheCardNamesTheOrder:
         card = medium_risk_card(pathway, physio_order("draft", authoredOn="2026-11-06T15:20:00Z"))
         assert (
             "A matching order already exists: Referral to physiotherapy "
-            "(a draft not yet signed, ordered on 6 November 2026 (13 days ago))."
+            "(a draft not yet signed, ordered on 6 November 2026 (14 days ago))."
         ) in (card.detail or "")
 
     def test_status_codes_and_ids_stay_off_the_card(self, pathway: Pathway) -> None:

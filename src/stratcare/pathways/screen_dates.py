@@ -7,7 +7,7 @@ describes an earlier episode and gives no risk group. The window itself is conte
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from stratcare.instruments.results import DatePrecision, ResponseSource, ScreenDate
 
@@ -67,7 +67,8 @@ def date_in_words(instant: datetime, precision: DatePrecision, now: datetime) ->
     when = _calendar_date(instant, precision)
     if instant > now + CLOCK_DRIFT:
         return f"{when}, which is in the future (a recording error)"
-    age = max(0, (now - instant).days)
+    # Calendar days, as a clinician counts them: yesterday evening is "yesterday", not "today".
+    age = max(0, (now.astimezone(UTC).date() - instant.astimezone(UTC).date()).days)
     # A partial date is aged from the start of its period: its age is an upper bound.
     at_most = precision in ("year", "month") and age > 0
     return f"{when} ({'up to ' if at_most else ''}{_how_long_ago(age, at_most=at_most)})"
