@@ -11,7 +11,7 @@ import respx
 from pydantic import SecretStr
 
 from stratcare.cdshooks.models import HookRequest
-from stratcare.cdshooks.prefetch import render_template, resolve_prefetch
+from stratcare.cdshooks.prefetch import PrefetchLimits, render_template, resolve_prefetch
 from stratcare.errors import PrefetchUnavailable
 from stratcare.fhir.client import HttpxFhirClient
 from support.cds_requests import lent_token
@@ -26,6 +26,10 @@ CONTEXT = {"userId": "Practitioner/p1", "patientId": "pat1", "encounterId": "enc
 PATIENT = {"resourceType": "Patient", "id": "pat1"}
 ENCOUNTER = {"resourceType": "Encounter", "id": "enc1", "subject": {"reference": "Patient/pat1"}}
 EMPTY_BUNDLE = {"resourceType": "Bundle", "type": "searchset", "total": 0}
+
+
+def limits(timeout_seconds: float = 2.0, max_pages: int = 10) -> PrefetchLimits:
+    return PrefetchLimits(timeout_seconds=timeout_seconds, max_pages=max_pages)
 
 
 def make_request(**fields: object) -> HookRequest:
@@ -59,14 +63,14 @@ class TestResolvePrefetch:
             prefetch={"patient": PATIENT, "encounter": ENCOUNTER, "conditions": EMPTY_BUNDLE}
         )
         async with httpx.AsyncClient() as http:
-            resolved = await resolve_prefetch(TEMPLATES, request, HttpxFhirClient(http), 2.0)
+            resolved = await resolve_prefetch(TEMPLATES, request, HttpxFhirClient(http), limits(2.0))
         assert resolved.fetched == ()
         assert resolved.values["patient"] == PATIENT
 
     async def test_null_means_no_data_and_is_not_fetched(self) -> None:
         request = make_request(prefetch={"patient": PATIENT, "encounter": None, "conditions": None})
         async with httpx.AsyncClient() as http:
-            resolved = await resolve_prefetch(TEMPLATES, request, HttpxFhirClient(http), 2.0)
+            resolved = await resolve_prefetch(TEMPLATES, request, HttpxFhirClient(http), limits(2.0))
         assert resolved.values["encounter"] is None
         assert resolved.fetched == ()
 
@@ -81,7 +85,7 @@ class TestResolvePrefetch:
             prefetch={"patient": PATIENT, "encounter": ENCOUNTER},
         )
         async with httpx.AsyncClient() as http:
-            resolved = await resolve_prefetch(TEMPLATES, request, HttpxFhirClient(http), 2.0)
+            resolved = await resolve_prefetch(TEMPLATES, request, HttpxFhirClient(http), limits(2.0))
         assert resolved.fetched == ("conditions",)
         assert resolved.values["conditions"] == EMPTY_BUNDLE
         assert route.calls.last.request.headers["Authorization"] == "Bearer secret-token"
@@ -94,7 +98,7 @@ class TestResolvePrefetch:
             fhirServer=FHIR, prefetch={"patient": outcome, "encounter": ENCOUNTER, "conditions": EMPTY_BUNDLE}
         )
         async with httpx.AsyncClient() as http:
-            resolved = await resolve_prefetch(TEMPLATES, request, HttpxFhirClient(http), 2.0)
+            resolved = await resolve_prefetch(TEMPLATES, request, HttpxFhirClient(http), limits(2.0))
         assert resolved.values["patient"] == PATIENT
         assert resolved.fetched == ("patient",)
 
@@ -103,14 +107,14 @@ class TestResolvePrefetch:
         respx.get(f"{FHIR}/Encounter/enc1").mock(return_value=httpx.Response(404))
         request = make_request(fhirServer=FHIR, prefetch={"patient": PATIENT, "conditions": EMPTY_BUNDLE})
         async with httpx.AsyncClient() as http:
-            resolved = await resolve_prefetch(TEMPLATES, request, HttpxFhirClient(http), 2.0)
+            resolved = await resolve_prefetch(TEMPLATES, request, HttpxFhirClient(http), limits(2.0))
         assert resolved.values["encounter"] is None
 
     async def test_missing_data_without_fhir_server_is_412(self) -> None:
         request = make_request(prefetch={"patient": PATIENT})
         async with httpx.AsyncClient() as http:
             with pytest.raises(PrefetchUnavailable) as caught:
-                await resolve_prefetch(TEMPLATES, request, HttpxFhirClient(http), 2.0)
+                await resolve_prefetch(TEMPLATES, request, HttpxFhirClient(http), limits(2.0))
         assert caught.value.status_code == 412
         assert [issue.expression for issue in caught.value.issues] == [
             ("prefetch.conditions",),
@@ -123,7 +127,7 @@ class TestResolvePrefetch:
         request = make_request(fhirServer=FHIR, prefetch={"patient": PATIENT, "encounter": ENCOUNTER})
         async with httpx.AsyncClient() as http:
             with pytest.raises(PrefetchUnavailable) as caught:
-                await resolve_prefetch(TEMPLATES, request, HttpxFhirClient(http), 2.0)
+                await resolve_prefetch(TEMPLATES, request, HttpxFhirClient(http), limits(2.0))
         assert "503" in caught.value.issues[0].diagnostics
 
     @respx.mock
@@ -136,7 +140,7 @@ class TestResolvePrefetch:
         request = make_request(fhirServer=FHIR, prefetch={"patient": PATIENT, "encounter": ENCOUNTER})
         async with httpx.AsyncClient() as http:
             with pytest.raises(PrefetchUnavailable, match="did not answer"):
-                await resolve_prefetch(TEMPLATES, request, HttpxFhirClient(http), 0.05)
+                await resolve_prefetch(TEMPLATES, request, HttpxFhirClient(http), limits(0.05))
 
     @respx.mock
     async def test_missing_keys_are_fetched_in_parallel(self) -> None:
@@ -156,7 +160,9 @@ class TestResolvePrefetch:
 
         respx.get(url__startswith=FHIR).mock(side_effect=slow)
         async with httpx.AsyncClient() as http:
-            await resolve_prefetch(TEMPLATES, make_request(fhirServer=FHIR), HttpxFhirClient(http), 2.0)
+            await resolve_prefetch(
+                TEMPLATES, make_request(fhirServer=FHIR), HttpxFhirClient(http), limits(2.0)
+            )
         assert most_in_flight == 3
 
 
@@ -181,7 +187,7 @@ class TestFetchedAnswers:
         request = make_request(fhirServer=FHIR, prefetch={"patient": PATIENT, "encounter": ENCOUNTER})
         async with httpx.AsyncClient() as http:
             with pytest.raises(PrefetchUnavailable) as raised:
-                await resolve_prefetch(TEMPLATES, request, HttpxFhirClient(http), 2.0)
+                await resolve_prefetch(TEMPLATES, request, HttpxFhirClient(http), limits(2.0))
         assert [issue.expression for issue in raised.value.issues] == [("prefetch.conditions",)]
 
     @respx.mock
@@ -189,5 +195,6 @@ class TestFetchedAnswers:
         respx.get(f"{FHIR}/Encounter/enc1").mock(return_value=httpx.Response(200, json=PATIENT))
         request = make_request(fhirServer=FHIR, prefetch={"patient": PATIENT, "conditions": EMPTY_BUNDLE})
         async with httpx.AsyncClient() as http:
-            with pytest.raises(PrefetchUnavailable, match="did not answer with the data asked for"):
-                await resolve_prefetch(TEMPLATES, request, HttpxFhirClient(http), 2.0)
+            with pytest.raises(PrefetchUnavailable) as raised:
+                await resolve_prefetch(TEMPLATES, request, HttpxFhirClient(http), limits(2.0))
+        assert "did not answer with the data asked for" in raised.value.issues[0].diagnostics
