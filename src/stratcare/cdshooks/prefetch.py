@@ -111,7 +111,9 @@ class _Fetch:
     max_pages: int
 
     async def complete(self, query: str, value: JsonObject | None, *, fetch: bool) -> JsonObject | None:
-        if fetch and self.base_url is not None:
+        if fetch:
+            if self.base_url is None:
+                raise IncompleteSearch("not prefetched and no fhirServer to fetch it from")
             value = await self.reader.read(self.base_url, query, self.token)
             problem = unexpected_answer(query, value)
             if problem is not None:
@@ -186,7 +188,11 @@ async def _complete_all(
     except TimeoutError:
         raise PrefetchUnavailable(
             f"the FHIR server did not answer within {timeout_seconds:g} s",
-            [_missing_issue(key, "timed out before it was read in full") for key in keys if key not in done],
+            [
+                _missing_issue(key, "timed out before it was read in full", code="timeout")
+                for key in keys
+                if key not in done
+            ],
         ) from None
     failures = [
         _failure_issue(key, result)
