@@ -39,7 +39,7 @@ LOW_BACK_PAIN = {
 @pytest.fixture(scope="module")
 def decider_and_registry() -> tuple[StratifiedCareDecider, ServiceRegistry]:
     content = ContentRepository.load()
-    registry = ServiceRegistry.from_descriptors(content.service_descriptors)
+    registry = ServiceRegistry.from_content(content)
     return StratifiedCareDecider.from_content(content, registry), registry
 
 
