@@ -45,6 +45,8 @@ class IssuerConfig(BaseModel):
     """``jku`` header values accepted as the key source, compared as exact strings."""
     fhir_servers: tuple[FhirServerUrl, ...] = ()
     """FHIR base URLs this client may send as ``fhirServer``; empty allows any (logged as a warning)."""
+    writeback_servers: tuple[FhirServerUrl, ...] = ()
+    """Servers this client's results are written back to; empty: none (see ``writeback.targets``)."""
 
     @model_validator(mode="after")
     def _one_key_source(self) -> IssuerConfig:
