@@ -5,9 +5,11 @@ The migrations are inside the package, so an installed wheel upgrades its own da
 ``STRATCARE_DATABASE_UPGRADE_ON_START=false`` (deployments that run ``stratcare db upgrade`` as a Job); then
 they only check that the database is at the newest revision and refuse to start otherwise.
 
-A database made by release 0.1.0 (tables from ``create_all``, no ``alembic_version``) is stamped at
-``BASELINE``, that release's schema, and upgraded from there. On PostgreSQL an advisory lock held for the
-transaction serialises processes that start at once; on SQLite the transaction's write lock does.
+An empty database is given the newest schema directly and stamped at the newest revision (Alembic's
+"building an up to date database from scratch"); a database made by release 0.1.0 (tables from
+``create_all``, no ``alembic_version``) is stamped at ``BASELINE``, that release's schema, and upgraded.
+On PostgreSQL an advisory lock held for the transaction serialises processes that start at once; on SQLite
+the transaction's write lock does.
 
 To add a revision: change ``schema.py``, then
 ``alembic -c src/stratcare/store/migrations/alembic.ini revision --autogenerate -m "what changes"``, read and
@@ -16,12 +18,16 @@ tidy the file, and run the tests (they fail while the migrations and ``schema.py
 
 from __future__ import annotations
 
+from functools import cache
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from stratcare.store.schema import metadata
 
 SCRIPT_LOCATION = "stratcare.store:migrations"
 BASELINE = "0001"
@@ -42,9 +48,14 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+@cache
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
 def head_revision() -> str:
     """The newest revision shipped with this release."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = _scripts().get_current_head()
     if head is None:
         raise RuntimeError("no migrations are shipped with this package")
     return head
@@ -59,15 +70,17 @@ async def upgrade_schema(engine: AsyncEngine) -> None:
 
 
 def _upgrade(connection: Connection) -> None:
-    config = alembic_config(connection)
-    if _made_by_create_all(connection):
-        command.stamp(config, BASELINE)
-    command.upgrade(config, "head")
-
-
-def _made_by_create_all(connection: Connection) -> bool:
+    migration = MigrationContext.configure(connection)
     tables = inspect(connection).get_table_names()
-    return "alembic_version" not in tables and "hook_calls" in tables
+    if not tables:
+        # An empty database gets the newest schema at once (the tests hold the migrations equal to it).
+        metadata.create_all(connection)
+        migration.stamp(_scripts(), "head")
+        return
+    if "alembic_version" not in tables and "hook_calls" in tables:
+        migration.stamp(_scripts(), BASELINE)  # made by release 0.1.0's create_all
+    if migration.get_current_revision() != head_revision():
+        command.upgrade(alembic_config(connection), "head")
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
