@@ -118,6 +118,32 @@ class TestWritebackSettings:
         assert (settings.writeback.mode, str(settings.writeback.ehr_base_url)) == ("both", EHR)
         assert settings.writeback.max_attempts == 4
 
+    def test_where_results_go_is_read_from_the_service_settings(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from stratcare.settings import Settings
+
+        monkeypatch.setenv("STRATCARE_AUTH", "on")
+        monkeypatch.setenv("STRATCARE_WRITEBACK_ALLOWLIST", json.dumps([OPEN_SERVER]))
+        issuers = {"https://ehr.example.org": {"jwks_url": f"{EHR}/jwks", "writeback_servers": [EHR]}}
+        monkeypatch.setenv("STRATCARE_JWT_ISSUERS", json.dumps(issuers))
+        monkeypatch.setenv("STRATCARE_DATABASE_UPGRADE_ON_START", "false")
+        settings = Settings(_env_file=None)  # type: ignore[call-arg]
+        assert settings.writeback.allowlist == (OPEN_SERVER,)
+        assert settings.jwt_issuers["https://ehr.example.org"].writeback_servers == (EHR,)
+        assert settings.database_upgrade_on_start is False
+        targets = WritebackTargets.from_settings(settings.writeback, settings.auth_settings())
+        assert targets.target_for("https://ehr.example.org", EHR) == EHR
+        assert targets.target_for(None, OPEN_SERVER) is None, "the allowlist is for authentication off"
+
+    def test_by_default_nothing_is_a_target(self) -> None:
+        assert WritebackSettings().allowlist == ()
+        assert WritebackSettings().ehr_base_url is None
+
+    def test_an_allowlist_entry_must_be_a_fhir_url(self) -> None:
+        with pytest.raises(ValidationError, match="not an http"):
+            WritebackSettings.model_validate({"allowlist": ["ftp://ehr.example.org/fhir"]})
+
 
 class TestWiring:
     @respx.mock
