@@ -100,11 +100,16 @@ def client_authenticator(
     return authenticator
 
 
-@asynccontextmanager
-async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+def load_content(settings: Settings) -> tuple[ContentRepository, ServiceRegistry, StratifiedCareDecider]:
+    """The content files, the services they describe and their pathways; raises ContentError or ValueError."""
     content = ContentRepository.load(settings.content_dir)
     registry = ServiceRegistry.from_descriptors(content.service_descriptors)
-    decider = StratifiedCareDecider.from_content(content, registry)
+    return content, registry, StratifiedCareDecider.from_content(content, registry)
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    content, registry, decider = load_content(settings)
     ledgers = await SqlLedgers.open(settings.database_url)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(ledgers.close)
