@@ -21,6 +21,8 @@ from stratcare.engine.decision import StratifiedCareDecider
 from stratcare.engine.feedback import FeedbackService
 from stratcare.engine.runner import HookRunner
 from stratcare.fhir.client import HttpxFhirClient
+from stratcare.observability import MeteredTransport, ServiceMetrics
+from stratcare.observability.transport import FetchObserver
 from stratcare.settings import Settings
 from stratcare.store.ledger import SqlLedgers
 from stratcare.writeback.delivery import TokenHandoff
@@ -47,15 +49,20 @@ class Runtime:
     database: AsyncEngine
     outbox: OutboxStore
     authenticator: ClientAuthenticator
+    metrics: ServiceMetrics
 
     def discovery(self) -> DiscoveryResponse:
         return DiscoveryResponse(services=[service.descriptor() for service in self.registry.all()])
 
 
-def http_client(timeout_seconds: float) -> httpx.AsyncClient:
+def http_client(timeout_seconds: float, *, observe: FetchObserver | None = None) -> httpx.AsyncClient:
+    """An outbound client; with ``observe``, every request it sends is timed and its outcome reported."""
     timeout = httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 2.0))
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
-    return httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False)
+    if observe is None:
+        return httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False)
+    transport = MeteredTransport(httpx.AsyncHTTPTransport(limits=limits), observe)
+    return httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False)
 
 
 def delivery_timeout(settings: WritebackSettings) -> float:
@@ -110,10 +117,14 @@ def load_content(settings: Settings) -> tuple[ContentRepository, ServiceRegistry
 @asynccontextmanager
 async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     content, registry, decider = load_content(settings)
+    metrics = ServiceMetrics()
     ledgers = await SqlLedgers.open(settings.database_url)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(ledgers.close)
         http = await stack.enter_async_context(http_client(settings.fhir_timeout_seconds))
+        prefetch_http = await stack.enter_async_context(
+            http_client(settings.fhir_timeout_seconds, observe=metrics.observe_fetch)
+        )
         writeback = await start_writeback(settings.writeback, ledgers, stack)
         authenticator = client_authenticator(settings, http, ledgers)
         yield Runtime(
@@ -123,7 +134,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             hooks=HookRunner(
                 registry=registry,
                 decider=decider,
-                reader=HttpxFhirClient(http),
+                reader=HttpxFhirClient(prefetch_http),
                 unit_of_work=ledgers.hook_ledger,
                 clock=utc_now,
                 new_uuid=uuid.uuid4,
@@ -134,6 +145,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             database=ledgers.engine,
             outbox=ledgers.outbox(),
             authenticator=authenticator,
+            metrics=metrics,
         )
 
 
