@@ -147,9 +147,9 @@ class TestKeyFiles:
         missing = tmp_path / "ehr-jwks.json"
         issuers = json.dumps({"https://ehr.example.org": {"jwks_file": str(missing)}})
         line = one_line_error(invoke(["serve"], {"STRATCARE_JWT_ISSUERS": issuers}), EXIT_KEY_FILE)
-        assert line.startswith(
-            f"error: STRATCARE_JWT_ISSUERS: the jwks_file of https://ehr.example.org ({missing}) cannot be read"
-        )
+        issuer = "https://ehr.example.org"
+        expected = f"error: STRATCARE_JWT_ISSUERS: the jwks_file of {issuer} ({missing}) cannot be read"
+        assert line.startswith(expected)
 
     def test_a_jwks_file_that_is_not_a_key_set_is_refused(self, tmp_path: Path) -> None:
         not_a_set = tmp_path / "ehr-jwks.json"
