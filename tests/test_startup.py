@@ -65,6 +65,11 @@ class TestSettings:
         line = one_line_error(invoke(["serve"], {"STRATCARE_WRITEBACK_MODE": "sometimes"}), EXIT_SETTINGS)
         assert line.startswith("error: invalid setting STRATCARE_WRITEBACK_MODE: ")
 
+    def test_a_rule_across_a_groups_settings_names_the_group(self) -> None:
+        env = {"STRATCARE_WRITEBACK_BACKEND_CLIENT_ID": "stratcare"}
+        line = one_line_error(invoke(["serve"], env), EXIT_SETTINGS)
+        assert line.startswith("error: invalid setting STRATCARE_WRITEBACK_*: backend services needs ")
+
     def test_json_that_does_not_parse_names_the_variable(self) -> None:
         line = one_line_error(invoke(["serve"], {"STRATCARE_JWT_ISSUERS": "{not json"}), EXIT_SETTINGS)
         assert line == "error: invalid setting STRATCARE_JWT_ISSUERS: not valid JSON"

@@ -57,8 +57,10 @@ def load_settings() -> Settings:
 def settings_problem(error: ValidationError) -> str:
     first = error.errors()[0]
     loc = [str(part) for part in first.get("loc", ())]
-    split = 2 if loc and loc[0] in NESTED_SETTINGS and len(loc) > 1 else 1
-    variable = "STRATCARE_" + "_".join(loc[:split]).upper() if loc else "a STRATCARE_ variable"
+    split = 2 if loc and loc[0] in NESTED_SETTINGS else 1
+    variable = "STRATCARE_" + "_".join(loc[:split]).upper() if loc else "STRATCARE_*"
+    if loc and loc[0] in NESTED_SETTINGS and len(loc) == 1:
+        variable += "_*"  # the group's own check, across several of its variables
     inside = f" (at {'.'.join(loc[split:])})" if loc[split:] else ""
     message = str(first["msg"]).removeprefix("Value error, ")
     more = error.error_count() - 1
