@@ -46,7 +46,7 @@ def database_url(tmp_path: Path) -> str:
 def status(database_url: str) -> dict[str, object]:
     result = runner.invoke(app, ["outbox", "status", "--json", "--database-url", database_url])
     assert result.exit_code == 0, result.output
-    document: dict[str, object] = json.loads(result.output)
+    document: dict[str, object] = json.loads(result.stdout)
     return document
 
 
@@ -81,7 +81,9 @@ class TestOutboxStatus:
     def test_names_the_store_it_read(self, database_url: str) -> None:
         text = runner.invoke(app, ["outbox", "status", "--database-url", database_url])
         assert text.stdout.splitlines()[0] == f"store:         {database_url}"
-        assert status(database_url)["store"] == database_url
+        document = runner.invoke(app, ["outbox", "status", "--json", "--database-url", database_url])
+        assert document.stderr == f"store: {database_url}\n"
+        assert "store" not in json.loads(document.stdout)
 
     def test_hides_the_password_of_the_store(self) -> None:
         url = "postgresql+psycopg://someone:hunter2@127.0.0.1:9/stratcare"

@@ -166,7 +166,8 @@ def outbox_status(
     status = _run(_on_outbox(settings, lambda outbox: outbox.status(utc_now())))
     store = shown_url(settings.database_url)
     if as_json:
-        typer.echo(json.dumps({"store": store, **status_document(status)}))
+        typer.echo(f"store: {store}", err=True)  # stdout stays the document of GET /health
+        typer.echo(json.dumps(status_document(status)))
     else:
         typer.echo("\n".join([f"store:         {store}", *status_lines(status)]))
 

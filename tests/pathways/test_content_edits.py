@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from stratcare.content import ContentRepository, default_content_root
+from stratcare.content import ContentError, ContentRepository, default_content_root
 from stratcare.instruments.results import RiskGroup
 from stratcare.pathways import Pathway, PathwayContentError, load_pathway
 
@@ -86,7 +86,8 @@ class TestBrokenContent:
         def unknown(plan: dict[str, Any]) -> None:
             action(plan, "low-risk")["priority"] = "whenever"
 
-        with pytest.raises(PathwayContentError, match="no card indicator"):
+        # A code outside PlanDefinition.action.priority's required binding is refused with the content.
+        with pytest.raises(ContentError, match=r"PlanDefinition\.action\[\d+\]\.priority: 'whenever'"):
             edited_pathway(tmp_path, unknown)
 
     def test_missing_priority_fails_at_load(self, tmp_path: Path) -> None:
