@@ -3,10 +3,11 @@ PostgreSQL, under load, with one web process and one worker killed by SIGKILL mi
 
 Every hook call is answered 200, or refused by the killed process (a connection refused or closed, which an
 EHR's load balancer retries on another replica: so does this client, with the same body). Every queued write
-reaches the FHIR endpoint; the only Bundles that arrive twice are ones whose first claim was lost with the
-killed worker (their lease ran out and the survivor sent them again), and each entry of those is a
-conditional create on its identifier, so a FHIR server keeps one copy: counted by identifier, every write is
-delivered exactly once.
+reaches the FHIR endpoint. The worker is killed while the endpoint holds the answers to Bundles it has
+already taken, so at least one Bundle of the killed worker arrived but was never acknowledged: once its
+lease runs out the surviving worker sends it again. Only such Bundles arrive twice, and each of their entries
+is a conditional create on its identifier (``ifNoneExist``), so a FHIR server keeps one copy: counted by
+identifier, every write is delivered exactly once.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,11 +44,13 @@ pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 SERVICE = "start-back-encounter-start"
 WEB_PROCESSES, WORKER_PROCESSES = 3, 2
 CALLS, IN_FLIGHT = 120, 12
-KILL_AFTER_ANSWERS = CALLS // 3
+DELIVERIES_AT_ONCE = 5
+"""Per worker; so when more Bundles than this wait for their answer, each worker has one in flight."""
+HOLD_AFTER_BUNDLES = 40
 CALL_TIMEOUT_SECONDS = 30.0
 """A call that takes longer is a hang, and fails the test."""
 LOAD_DEADLINE_SECONDS = 240.0
-START_DEADLINE_SECONDS = 60.0
+START_DEADLINE_SECONDS = 180.0
 DRAIN_DEADLINE_SECONDS = 120.0
 LEASE_SECONDS = 5
 REFUSALS = (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
@@ -56,7 +60,7 @@ PROCESS_SETTINGS = {
     "STRATCARE_LOG_LEVEL": "WARNING",
     "STRATCARE_WRITEBACK_RUN_IN_PROCESS": "false",
     "STRATCARE_WRITEBACK_BATCH_SIZE": "5",
-    "STRATCARE_WRITEBACK_CONCURRENCY": "5",
+    "STRATCARE_WRITEBACK_CONCURRENCY": str(DELIVERIES_AT_ONCE),
     "STRATCARE_WRITEBACK_LEASE_SECONDS": str(LEASE_SECONDS),
     "STRATCARE_WRITEBACK_IDLE_POLL_SECONDS": "0.1",
     "STRATCARE_WRITEBACK_BACKOFF_BASE_SECONDS": "0.05",
@@ -65,20 +69,39 @@ PROCESS_SETTINGS = {
 }
 
 
-class ConditionalCreateRecorder(TransactionRecorder):
-    """Also checks that each entry is a create that a FHIR server would skip when its identifier exists."""
+class HoldingRecorder(TransactionRecorder):
+    """Records each Bundle; from the ``HOLD_AFTER_BUNDLES``-th on, holds the answers until ``released``, and
+    sets ``holding`` once more are held than one worker sends at once. Also notes entries that are not a
+    create a FHIR server would skip when their identifier exists."""
 
     def __init__(self, delay_seconds: float) -> None:
         super().__init__(delay_seconds)
         self.unconditional: list[str] = []
+        self.holding = threading.Event()
+        self.released = threading.Event()
+        self._count_lock = threading.Lock()
+        self._bundles = 0
+        self._held = 0
 
     def record(self, bundle: dict[str, Any]) -> list[dict[str, Any]]:
+        self._check_conditional(bundle)
+        entries = super().record(bundle)
+        with self._count_lock:
+            self._bundles += 1
+            hold = self._bundles > HOLD_AFTER_BUNDLES and not self.released.is_set()
+            self._held += hold
+            if self._held > DELIVERIES_AT_ONCE:
+                self.holding.set()
+        if hold:
+            self.released.wait(timeout=LOAD_DEADLINE_SECONDS)
+        return entries
+
+    def _check_conditional(self, bundle: dict[str, Any]) -> None:
         for entry in bundle.get("entry") or []:
             (identifier,) = entry["resource"]["identifier"]
             wanted = f"identifier={IDENTIFIER_SYSTEM}|{identifier['value']}"
             if identifier["system"] != IDENTIFIER_SYSTEM or entry["request"].get("ifNoneExist") != wanted:
                 self.unconditional.append(str(identifier["value"]))
-        return super().record(bundle)
 
 
 @dataclass
@@ -165,24 +188,35 @@ async def call_until_answered(
     pytest.fail(f"every replica refused hook call {body['hookInstance']}")
 
 
-async def run_load(ports: list[int], fhir_server: str, kill: Callable[[], None], report: LoadReport) -> None:
-    """``CALLS`` hook calls, ``IN_FLIGHT`` at a time, spread over ``ports``; ``kill()`` once a third is
-    answered."""
+async def run_load(ports: list[int], fhir_server: str, killed: asyncio.Event, report: LoadReport) -> None:
+    """``CALLS`` hook calls, ``IN_FLIGHT`` at a time, spread over ``ports``; the second half only once
+    ``killed`` is set, so calls meet the dead replica."""
     slots = asyncio.Semaphore(IN_FLIGHT)
-    killed = False
     limits = httpx.Limits(max_connections=IN_FLIGHT * len(ports))
     async with httpx.AsyncClient(timeout=CALL_TIMEOUT_SECONDS, limits=limits) as http:
 
         async def one(index: int) -> None:
-            nonlocal killed
+            if index >= CALLS // 2:
+                await killed.wait()
             async with slots:
                 await call_until_answered(http, hook_call(fhir_server), ports, index, report)
-                if not killed and len(report.answered) >= KILL_AFTER_ANSWERS:
-                    killed = True
-                    kill()
 
-        async with asyncio.timeout(LOAD_DEADLINE_SECONDS):
-            await asyncio.gather(*(one(index) for index in range(CALLS)))
+        await asyncio.gather(*(one(index) for index in range(CALLS)))
+
+
+async def kill_while_deliveries_are_held(
+    recorder: HoldingRecorder, victims: list[subprocess.Popen[bytes]], killed: asyncio.Event
+) -> None:
+    """SIGKILL ``victims`` while each worker waits for the answer to a Bundle the endpoint has recorded."""
+    try:
+        if not await asyncio.to_thread(recorder.holding.wait, LOAD_DEADLINE_SECONDS):
+            pytest.fail(f"fewer than {DELIVERIES_AT_ONCE + 1} deliveries were ever held at once")
+        for process in victims:
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=10)
+        killed.set()
+    finally:
+        recorder.released.set()
 
 
 async def wait_for_drain(port: int) -> dict[str, Any]:
@@ -226,10 +260,9 @@ async def test_killing_a_web_process_and_a_worker_loses_no_call_and_no_write(
 ) -> None:
     ports = [free_port() for _ in range(WEB_PROCESSES)]
     with ExitStack() as stack:
-        recorder = stack.enter_context(
-            recording_server(delay_seconds=0.02, recorder_type=ConditionalCreateRecorder)
-        )
-        assert isinstance(recorder, ConditionalCreateRecorder)
+        recorder = stack.enter_context(recording_server(recorder_type=HoldingRecorder))
+        assert isinstance(recorder, HoldingRecorder)
+        stack.callback(recorder.released.set)
         webs = [
             stack.enter_context(
                 stratcare_process(["serve", "--port", str(port)], postgres_url, tmp_path / f"web-{port}.log")
@@ -247,12 +280,12 @@ async def test_killing_a_web_process_and_a_worker_loses_no_call_and_no_write(
         async with httpx.AsyncClient(timeout=5.0) as http:
             await wait_until_serving(http, ports, [*webs, *workers])
 
-        def kill() -> None:
-            webs[0].send_signal(signal.SIGKILL)
-            workers[0].send_signal(signal.SIGKILL)
-
-        report = LoadReport()
-        await run_load(ports, recorder.base_url, kill, report)
+        report, killed = LoadReport(), asyncio.Event()
+        async with asyncio.timeout(LOAD_DEADLINE_SECONDS):
+            await asyncio.gather(
+                run_load(ports, recorder.base_url, killed, report),
+                kill_while_deliveries_are_held(recorder, [webs[0], workers[0]], killed),
+            )
         outbox = await wait_for_drain(ports[1])
         for process in (*webs[1:], *workers[1:]):
             assert process.poll() is None, f"a surviving process exited ({process.args})"
@@ -286,4 +319,5 @@ def assert_every_write_delivered_once(
     assert set(received) == set(queued), "a queued write never arrived, or something else did"
     resent = {identifier for identifier, copies in received.items() if copies > 1}
     reclaimed = {identifier for row in rows if row.attempts > 1 for identifier in row.identifiers}
+    assert resent, "no Bundle of the killed worker was sent again: the test did not kill mid-delivery"
     assert resent <= reclaimed, "a Bundle was sent twice although no worker died holding it"
