@@ -24,8 +24,10 @@ from stratcare.cdshooks.services import ServiceRegistry
 from stratcare.content import ContentRepository
 from stratcare.engine.decision import StratifiedCareDecider
 from stratcare.engine.feedback import FeedbackService
+from stratcare.engine.hierarchy import HierarchyLookup
 from stratcare.engine.runner import HookRunner
 from stratcare.fhir.client import HttpxFhirClient
+from stratcare.fhir.terminology_server import HttpxTerminologyServer
 from stratcare.settings import Settings
 from stratcare.store.ledger import SqlLedgers
 from stratcare.writeback.delivery import TokenHandoff
@@ -107,14 +109,25 @@ def client_authenticator(
     return authenticator
 
 
+async def hierarchy_lookup(settings: Settings, stack: AsyncExitStack) -> HierarchyLookup | None:
+    """The SNOMED CT hierarchy lookup when a terminology server is configured."""
+    if settings.terminology_server_url is None:
+        return None
+    http = await stack.enter_async_context(http_client(settings.terminology_timeout_seconds))
+    server = HttpxTerminologyServer(http, str(settings.terminology_server_url))
+    logger.info("terminology server configured", extra={"url": str(settings.terminology_server_url)})
+    return HierarchyLookup(server, timeout_seconds=settings.terminology_timeout_seconds)
+
+
 @asynccontextmanager
 async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     content = ContentRepository.load(settings.content_dir)
     registry = ServiceRegistry.from_descriptors(content.service_descriptors)
-    decider = StratifiedCareDecider.from_content(content, registry)
     ledgers = await SqlLedgers.open(settings.database_url)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(ledgers.close)
+        hierarchy = await hierarchy_lookup(settings, stack)
+        decider = StratifiedCareDecider.from_content(content, registry, hierarchy)
         http = await stack.enter_async_context(http_client(settings.fhir_timeout_seconds))
         writeback = await start_writeback(settings.writeback, ledgers, stack)
         authenticator = client_authenticator(settings, http, ledgers)
