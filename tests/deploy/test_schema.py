@@ -4,6 +4,8 @@ schemas) and strictly (unknown fields are errors) for the oldest supported and t
 from __future__ import annotations
 
 import copy
+import socket
+from typing import Any
 
 import kubernetes_validate
 import pytest
@@ -12,6 +14,17 @@ from .manifests import DEPLOY, Manifest, kustomization, named, rendered
 
 OLDEST_SUPPORTED = "1.33"
 NEWEST_CHECKED = "1.37"
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The schemas ship with the validator: validation must not need the network."""
+
+    def refuse(*_: Any) -> None:
+        raise OSError("no network while validating manifests")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 def validate(manifest: Manifest, version: str) -> None:
