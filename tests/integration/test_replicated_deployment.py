@@ -65,7 +65,7 @@ PROCESS_SETTINGS = {
     "STRATCARE_WRITEBACK_IDLE_POLL_SECONDS": "0.1",
     "STRATCARE_WRITEBACK_BACKOFF_BASE_SECONDS": "0.05",
     "STRATCARE_WRITEBACK_BACKOFF_MAX_SECONDS": "0.2",
-    "STRATCARE_DB_MIGRATE_ON_START": "false",
+    "STRATCARE_DATABASE_UPGRADE_ON_START": "false",
 }
 
 
@@ -120,10 +120,16 @@ def free_port() -> int:
 
 @contextmanager
 def stratcare_process(
-    arguments: list[str], database_url: str, logs: Path
+    arguments: list[str], database_url: str, fhir_server: str, logs: Path
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """A stratcare process with its output in ``logs`` (a pipe nobody reads would stall it)."""
-    environment = {**os.environ, **PROCESS_SETTINGS, "STRATCARE_DATABASE_URL": database_url}
+    """A stratcare process writing back to ``fhir_server``, its output in ``logs`` (a pipe nobody reads
+    would stall it)."""
+    environment = {
+        **os.environ,
+        **PROCESS_SETTINGS,
+        "STRATCARE_DATABASE_URL": database_url,
+        "STRATCARE_WRITEBACK_ALLOWLIST": json.dumps([fhir_server]),
+    }
     with logs.open("wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "stratcare.cli", *arguments],
@@ -263,16 +269,24 @@ async def test_killing_a_web_process_and_a_worker_loses_no_call_and_no_write(
         recorder = stack.enter_context(recording_server(recorder_type=HoldingRecorder))
         assert isinstance(recorder, HoldingRecorder)
         stack.callback(recorder.released.set)
+        target = recorder.base_url
+        with stratcare_process(["db", "upgrade"], postgres_url, target, tmp_path / "upgrade.log") as upgrade:
+            assert upgrade.wait(timeout=START_DEADLINE_SECONDS) == 0, (tmp_path / "upgrade.log").read_text()
         webs = [
             stack.enter_context(
-                stratcare_process(["serve", "--port", str(port)], postgres_url, tmp_path / f"web-{port}.log")
+                stratcare_process(
+                    ["serve", "--port", str(port)], postgres_url, target, tmp_path / f"web-{port}.log"
+                )
             )
             for port in ports
         ]
         workers = [
             stack.enter_context(
                 stratcare_process(
-                    ["worker", "--worker-id", f"worker-{n}"], postgres_url, tmp_path / f"worker-{n}.log"
+                    ["worker", "--worker-id", f"worker-{n}"],
+                    postgres_url,
+                    target,
+                    tmp_path / f"worker-{n}.log",
                 )
             )
             for n in range(WORKER_PROCESSES)
@@ -283,7 +297,7 @@ async def test_killing_a_web_process_and_a_worker_loses_no_call_and_no_write(
         report, killed = LoadReport(), asyncio.Event()
         async with asyncio.timeout(LOAD_DEADLINE_SECONDS):
             await asyncio.gather(
-                run_load(ports, recorder.base_url, killed, report),
+                run_load(ports, target, killed, report),
                 kill_while_deliveries_are_held(recorder, [webs[0], workers[0]], killed),
             )
         outbox = await wait_for_drain(ports[1])
