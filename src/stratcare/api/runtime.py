@@ -17,8 +17,10 @@ from stratcare.api.security import ClientAuthenticator, warn_auth_off, warn_open
 from stratcare.cdshooks.models import DiscoveryResponse
 from stratcare.cdshooks.services import ServiceRegistry
 from stratcare.content import ContentRepository
+from stratcare.engine.decider_by_kind import DeciderByKind
 from stratcare.engine.decision import StratifiedCareDecider
 from stratcare.engine.feedback import FeedbackService
+from stratcare.engine.letters_decision import LETTERS_DECISION, SpineLettersDecider
 from stratcare.engine.runner import HookRunner
 from stratcare.fhir.client import HttpxFhirClient
 from stratcare.settings import Settings
@@ -104,7 +106,13 @@ def client_authenticator(
 async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     content = ContentRepository.load(settings.content_dir)
     registry = ServiceRegistry.from_descriptors(content.service_descriptors)
-    decider = StratifiedCareDecider.from_content(content, registry)
+    decider = DeciderByKind(
+        {
+            "stratified-care": StratifiedCareDecider.from_content(content, registry),
+            LETTERS_DECISION: SpineLettersDecider.from_content(content, registry, settings.letter_templates_dir),
+        },
+        registry,
+    )
     ledgers = await SqlLedgers.open(settings.database_url)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(ledgers.close)
