@@ -109,7 +109,9 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     decider = DeciderByKind(
         {
             "stratified-care": StratifiedCareDecider.from_content(content, registry),
-            LETTERS_DECISION: SpineLettersDecider.from_content(content, registry, settings.letter_templates_dir),
+            LETTERS_DECISION: SpineLettersDecider.from_content(
+                content, registry, settings.letter_templates_dir
+            ),
         },
         registry,
     )

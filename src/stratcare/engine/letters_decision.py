@@ -66,8 +66,12 @@ class SpineLettersDecider:
             if service.decision != LETTERS_DECISION:
                 continue
             if service.hook not in LETTER_HOOKS:
-                raise ValueError(f"service {service.id!r}: spine letters answer only {', '.join(LETTER_HOOKS)}")
-            clinics[service.planDefinition] = ClinicLetterContent.from_content(content, service.planDefinition)
+                raise ValueError(
+                    f"service {service.id!r}: spine letters answer only {', '.join(LETTER_HOOKS)}"
+                )
+            clinics[service.planDefinition] = ClinicLetterContent.from_content(
+                content, service.planDefinition
+            )
         return cls(
             clinics,
             SpineClinicCodes(Terminology(content)),
@@ -161,7 +165,8 @@ class SpineLettersDecider:
                 "No post-consultation letter drafted: a red-flag condition is active",
                 (
                     f"Active: {'; '.join(red_flags)}. The letter tells the patient there are no signs of "
-                    "serious disease, so it is not drafted while a red flag is active. Assess the red flag first."
+                    "serious disease, so it is not drafted while a red flag is active. Assess the red flag "
+                    "first."
                 ),
                 new_uuid,
             )
@@ -170,19 +175,24 @@ class SpineLettersDecider:
             draft = self._post_draft(clinic, context, record, encounter, now, new_uuid)
         except (RejectedLanguage, LetterTemplateError, LetterRenderingError) as exc:
             return [(_not_drafted(clinic, "post-consultation", exc, new_uuid), "no-letter")]
-        gp_note = "" if general_practitioner(record.patient) else " No GP is recorded: add one before sending."
+        gp_note = (
+            "" if general_practitioner(record.patient) else " No GP is recorded: add one before sending."
+        )
         card = draft_letter_card(
             clinic,
             summary="Draft post-consultation letter to the patient, copied to the GP",
             detail=(
-                "A draft letter summarising this consultation, pre-filled from the record, with marked places "
-                "for your own words. Review and complete it before it is sent." + gp_note
+                "A draft letter summarising this consultation, pre-filled from the record, with marked "
+                "places for your own words. Review and complete it before it is sent." + gp_note
             ),
             label="Create the draft post-consultation letter (for review)",
             resources=[
                 ("Draft letter (Composition, preliminary)", draft.composition),
                 ("Draft letter as HTML and PDF (DocumentReference, preliminary)", draft.document_reference),
-                ("Draft sending to the patient and the GP (Communication in preparation)", draft.distribution),
+                (
+                    "Draft sending to the patient and the GP (Communication in preparation)",
+                    draft.distribution,
+                ),
             ],
             new_uuid=new_uuid,
         )
@@ -227,15 +237,20 @@ class SpineLettersDecider:
         )
 
 
-def _not_drafted(clinic: ClinicLetterContent, which: str, reason: Exception, new_uuid: Callable[[], UUID]) -> Card:
+def _not_drafted(
+    clinic: ClinicLetterContent, which: str, reason: Exception, new_uuid: Callable[[], UUID]
+) -> Card:
     return no_letter_card(
-        clinic, f"No {which} letter drafted: the letter could not be written from its template", str(reason), new_uuid
+        clinic,
+        f"No {which} letter drafted: the letter could not be written from its template",
+        str(reason),
+        new_uuid,
     )
 
 
 def booked_appointments(context: HookContext, patient_id: str) -> list[JsonObject]:
     """The Appointments of ``context.appointments`` being booked for this patient (others are ignored)."""
-    bundle = (context.model_extra or {}).get("appointments")
+    bundle = getattr(context, "appointments", None)
     entries = bundle.get("entry", []) if isinstance(bundle, dict) else []
     appointments = []
     for entry in entries if isinstance(entries, list) else []:

@@ -47,7 +47,8 @@ def no_letter_card(clinic: ClinicLetterContent, summary: str, detail: str, new_u
 def clinician_resources_card(clinic: ClinicLetterContent, new_uuid: UuidFactory) -> Card | None:
     """Links to the clinic's communication-skills training and evidence; none when it configures none."""
     links = [
-        Link(label=link.label[:200], url=link.url, type="absolute") for link in (*clinic.training, *clinic.evidence)
+        Link(label=link.label[:200], url=link.url, type="absolute")
+        for link in (*clinic.training, *clinic.evidence)
     ]
     if not links:
         return None

@@ -50,7 +50,9 @@ def pre_consultation_draft(
         patient_id=patient_id,
         recipients=[{"reference": f"Patient/{patient_id}"}],
         title=PRE_CONSULTATION_TITLE,
-        payload={"contentAttachment": attachment(HTML_TYPE, html.encode("utf-8"), PRE_CONSULTATION_TITLE, now)},
+        payload={
+            "contentAttachment": attachment(HTML_TYPE, html.encode("utf-8"), PRE_CONSULTATION_TITLE, now)
+        },
         about=[{"reference": f"Appointment/{appointment_id}"}] if appointment_id else (),
         now=now,
     )
@@ -79,7 +81,9 @@ def post_consultation_draft(
 ) -> PostConsultationDraft:
     values = letter_values(letter)
     html = templates.render(POST_CONSULTATION, values)
-    blocks = templates.render_blocks(POST_CONSULTATION, [block for block, _ in POST_CONSULTATION_SECTIONS], values)
+    blocks = templates.render_blocks(
+        POST_CONSULTATION, [block for block, _ in POST_CONSULTATION_SECTIONS], values
+    )
     pdf = html_to_pdf(html)
     composition_id, document_id, communication_id = uuids
     composition = letter_composition(
@@ -115,4 +119,3 @@ def post_consultation_draft(
         now=now,
     )
     return PostConsultationDraft(composition, document, distribution, pdf)
-

@@ -70,7 +70,10 @@ def letter_communication(
 def section(title: str, narrative_html: str) -> JsonObject:
     return {
         "title": title,
-        "text": {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{narrative_html}</div>'},
+        "text": {
+            "status": "generated",
+            "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{narrative_html}</div>',
+        },
     }
 
 
