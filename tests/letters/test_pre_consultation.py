@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
+
 from letters.conftest import PRE, Decide
 from letters.letter_parts import created, of_type, pre_letter_html
 from letters.readability import flesch_reading_ease
-
 from stratcare.letters.rejected_language import visible_text
 
 # Plain English: Flesch reading ease 60 or more ("standard"; Flesch 1948, J Appl Psychol 32:221).
@@ -21,7 +21,9 @@ def _appointment(request: dict[str, Any]) -> dict[str, Any]:
 
 
 class TestPreConsultationLetter:
-    def test_a_draft_communication_to_the_patient_carries_the_letter(self, decide: Decide, sample: Any) -> None:
+    def test_a_draft_communication_to_the_patient_carries_the_letter(
+        self, decide: Decide, sample: Any
+    ) -> None:
         decision = decide(sample(PRE))
         communication = of_type(created(decision, "pre-consultation-letter"), "Communication")
         get_fhir_model_class("Communication").model_validate(communication)
@@ -43,7 +45,8 @@ class TestPreConsultationLetter:
         for role in ("spinal surgeon", "neurosurgeon", "registrar", "fellow", "physiotherapist or nurse"):
             assert role in text
         assert "we cannot say now who you will see" in text
-        assert "treatments you have tried" in text and "medicines you take" in text
+        assert "treatments you have tried" in text
+        assert "medicines you take" in text
         assert "loose, comfy clothes" in text
         assert html.count('class="question-line"') >= 5
 
@@ -60,7 +63,9 @@ class TestPreConsultationLetter:
 
     def test_no_letter_when_the_appointment_is_not_about_back_pain(self, decide: Decide, sample: Any) -> None:
         request = sample(PRE)
-        _appointment(request)["reasonCode"] = [{"coding": [{"system": "http://snomed.info/sct", "code": "45326000"}]}]
+        _appointment(request)["reasonCode"] = [
+            {"coding": [{"system": "http://snomed.info/sct", "code": "45326000"}]}
+        ]
         assert decide(request).cards == []
 
     def test_a_coded_reason_at_icd10cm_child_level_counts(self, decide: Decide, sample: Any) -> None:
@@ -88,7 +93,8 @@ class TestPreConsultationLetter:
         request = sample(PRE)
         _appointment(request)["patientInstruction"] = "<script>alert(1)</script>"
         html = pre_letter_html(decide(request))
-        assert "<script>" not in html and "&lt;script&gt;" in html
+        assert "<script>" not in html
+        assert "&lt;script&gt;" in html
 
     def test_a_card_links_the_clinics_training_and_evidence(self, decide: Decide, sample: Any) -> None:
         decision = decide(sample(PRE))

@@ -13,6 +13,7 @@ import httpx
 import typer
 
 from stratcare.demo.ehr_identity import DemoEhrIdentity
+from stratcare.demo.letter_files import save_letter_pdf
 from stratcare.demo.render import render_response
 from stratcare.demo.scenarios import Scenario, load_scenarios
 
@@ -58,6 +59,8 @@ async def play(*, url: str | None, only: list[str], database_url: str) -> int:
                 continue
             status, body = await _call(client, scenario)
             failures += _expected_status(scenario) != status
+            if status == 200:
+                save_letter_pdf(body)
             if status == 200 and body["cards"]:
                 issued[scenario.name] = body["cards"][0]
         await _send_feedback(client, issued)
