@@ -42,7 +42,8 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
+        # Forwarded headers are honoured by the app, from STRATCARE_TRUSTED_PROXIES only (api/app.py).
+        proxy_headers=False,
         log_config=None,
     )
 

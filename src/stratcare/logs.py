@@ -5,6 +5,9 @@ As a second line of defence, attributes whose names suggest a secret are dropped
 
 httpx's own request lines are held back to warnings: they carry whole URLs (search parameters included)
 and no ``hookInstance``, while the service logs the outcome of every outbound call that matters.
+
+uvicorn's access log keeps the method, path and status but never the query string: a client that puts a
+token in the URL (``?access_token=…``) must not have it written down (the request itself is refused).
 """
 
 from __future__ import annotations
@@ -31,6 +34,25 @@ class DropSecrets(logging.Filter):
         return True
 
 
+UVICORN_ACCESS_LOGGER = "uvicorn.access"
+ACCESS_LINE_ARGUMENTS = 5
+"""uvicorn's access line: client address, method, path with query string, HTTP version, status."""
+ACCESS_PATH_ARGUMENT = 2
+
+
+class DropQueryStrings(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name != UVICORN_ACCESS_LOGGER:
+            return True
+        args = record.args
+        if isinstance(args, tuple) and len(args) == ACCESS_LINE_ARGUMENTS:
+            path = str(args[ACCESS_PATH_ARGUMENT]).partition("?")[0]
+            record.args = (*args[:ACCESS_PATH_ARGUMENT], path, *args[ACCESS_PATH_ARGUMENT + 1 :])
+            return True
+        # An access line of a shape we do not know could hold a query string: drop it rather than guess.
+        return False
+
+
 def configure_logging(level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
@@ -41,6 +63,7 @@ def configure_logging(level: str) -> None:
         )
     )
     handler.addFilter(DropSecrets())
+    handler.addFilter(DropQueryStrings())
     handler.addFilter(StampHookInstance())
     root = logging.getLogger()
     root.handlers = [handler]

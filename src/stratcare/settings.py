@@ -47,6 +47,18 @@ class Settings(BaseSettings, AuthEnvironment):
         le=60,
         description="Upper bound for each outbound FHIR request made to complete a prefetch.",
     )
+    terminology_server_url: HttpUrl | None = Field(
+        default=None,
+        description="FHIR terminology server asked for SNOMED CT hierarchy ($validate-code); none: "
+        "the ValueSets' shipped expansions are used.",
+    )
+    terminology_timeout_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=10,
+        description="Bound on all terminology server questions of one hook call; unanswered ones fall "
+        "back to the shipped expansion.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     max_body_bytes: int = Field(
         default=5 * 1024 * 1024,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -176,3 +177,55 @@ async def test_a_token_replayed_to_another_replica_is_refused(
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
                 statuses.append((await http.get("/cds-services", headers=bearer(once))).status_code)
     assert statuses == [200, 401]
+
+
+SANDBOX = "https://sandbox.cds-hooks.org"
+SANDBOX_JKU = f"{SANDBOX}/.well-known/jwks.json"
+
+
+class TestSandboxShapedTokens:
+    """The public CDS Hooks sandbox signs ES384 tokens that name its key set in ``jku``."""
+
+    @pytest.fixture
+    async def offline(self, tmp_path: Path, es_key: ECKey) -> AsyncIterator[httpx.AsyncClient]:
+        keys = tmp_path / "sandbox-jwks.json"
+        keys.write_text(json.dumps(jwks(es_key)))
+        issuers = {SANDBOX: {"jwks_file": str(keys), "jku_allowlist": [SANDBOX_JKU]}}
+        settings = Settings(
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'offline.db'}",
+            auth="on",
+            jwt_issuers=issuers,
+            writeback={"mode": "off"},
+        )
+        app = create_app(settings)
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url=BASE) as http,
+        ):
+            yield http
+
+    @respx.mock(assert_all_called=False)
+    async def test_keys_in_a_jwks_file_verify_without_fetching_the_jku(
+        self,
+        offline: httpx.AsyncClient,
+        es_key: ECKey,
+        request_for: Any,
+        respx_mock: respx.MockRouter,
+    ) -> None:
+        sandbox_keys = respx_mock.get(SANDBOX_JKU).mock(side_effect=httpx.ConnectError("offline"))
+        path = f"/cds-services/{SERVICE}"
+        now = int(time.time())
+        claims = {
+            "iss": SANDBOX,
+            "sub": "48163c5e-88b5-4cb3-92d3-23b800caa927",
+            "aud": f"{BASE}{path}",
+            "exp": now + 300,
+            "iat": now,
+            "jti": str(uuid.uuid4()),
+        }
+        sandbox_token = sign(es_key, "ES384", claims, jku=SANDBOX_JKU)
+        response = await offline.post(path, json=request_for("high-risk"), headers=bearer(sandbox_token))
+        assert response.status_code == 200
+        assert "high risk" in response.json()["cards"][0]["summary"]
+        assert not sandbox_keys.called

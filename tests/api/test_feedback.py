@@ -1,4 +1,4 @@
-"""Feedback: validated against the cards this service issued, stored once, repeated items not duplicated."""
+"""Feedback: each item judged on its own against the cards issued, stored once, the rest reported."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from api.conftest import SERVICE
 
 RequestFor = Callable[[str], dict[str, Any]]
 FEEDBACK = f"/cds-services/{SERVICE}/feedback"
+OTHER_SERVICE = "start-back-patient-view"
+NEVER_ISSUED = "3f1c9a52-93d4-4f4e-9b3e-0d5c3c1d7a11"
 WHEN = "2026-11-25T10:00:00Z"
 
 
@@ -34,9 +36,19 @@ async def test_accepted_feedback_is_stored_once(client: httpx.AsyncClient, reque
     card = await issued_card(client, request_for, "high-risk")
     first = await client.post(FEEDBACK, json={"feedback": [accepted(card)]})
     assert first.status_code == 200
-    assert first.json() == {"stored": 1, "duplicates": 0}
+    assert first.json() == {
+        "stored": 1,
+        "duplicates": 0,
+        "refused": 0,
+        "items": [{"index": 0, "card": card["uuid"], "result": "stored"}],
+    }
     again = await client.post(FEEDBACK, json={"feedback": [accepted(card)]})
-    assert again.json() == {"stored": 0, "duplicates": 1}
+    assert again.json() == {
+        "stored": 0,
+        "duplicates": 1,
+        "refused": 0,
+        "items": [{"index": 0, "card": card["uuid"], "result": "duplicate"}],
+    }
 
 
 async def test_a_repeated_item_in_one_request_is_stored_once(
@@ -44,7 +56,7 @@ async def test_a_repeated_item_in_one_request_is_stored_once(
 ) -> None:
     card = await issued_card(client, request_for, "high-risk")
     response = await client.post(FEEDBACK, json={"feedback": [accepted(card), accepted(card)]})
-    assert response.json() == {"stored": 1, "duplicates": 1}
+    assert [item["result"] for item in response.json()["items"]] == ["stored", "duplicate"]
 
 
 async def test_override_with_reason_and_comment(client: httpx.AsyncClient, request_for: RequestFor) -> None:
@@ -55,7 +67,7 @@ async def test_override_with_reason_and_comment(client: httpx.AsyncClient, reque
         "overrideReason": {"reason": card["overrideReasons"][0], "userComment": "seen by physio last week"},
         "outcomeTimestamp": WHEN,
     }
-    assert (await client.post(FEEDBACK, json={"feedback": [item]})).json() == {"stored": 1, "duplicates": 0}
+    assert (await client.post(FEEDBACK, json={"feedback": [item]})).json()["stored"] == 1
 
 
 @pytest.mark.parametrize(
@@ -77,22 +89,78 @@ async def test_invalid_items_are_400(
     assert response.json()["resourceType"] == "OperationOutcome"
 
 
-async def test_feedback_on_a_card_never_issued_is_400(
-    client: httpx.AsyncClient, request_for: RequestFor
-) -> None:
-    card = await issued_card(client, request_for, "high-risk")
-    item = accepted(card) | {"card": "3f1c9a52-93d4-4f4e-9b3e-0d5c3c1d7a11"}
-    response = await client.post(FEEDBACK, json={"feedback": [item]})
-    assert response.status_code == 400
-    assert "not issued" in response.json()["issue"][0]["diagnostics"]
+def results(response: httpx.Response) -> list[tuple[str, str | None]]:
+    return [(item["result"], item.get("reason")) for item in response.json()["items"]]
 
 
-async def test_a_suggestion_of_another_card_is_400(
-    client: httpx.AsyncClient, request_for: RequestFor
-) -> None:
-    card = await issued_card(client, request_for, "high-risk")
-    item = accepted(card) | {"acceptedSuggestions": [{"id": card["uuid"]}]}
-    assert (await client.post(FEEDBACK, json={"feedback": [item]})).status_code == 400
+async def stored_count(client: httpx.AsyncClient, *items: dict[str, Any]) -> int:
+    """How many of ``items`` were already stored: sending them again reports each stored one a duplicate."""
+    response = await client.post(FEEDBACK, json={"feedback": list(items)})
+    return sum(1 for item in response.json()["items"] if item["result"] == "duplicate")
+
+
+class TestBatches:
+    async def test_an_unknown_card_is_refused_alone_and_the_valid_items_are_stored(
+        self, client: httpx.AsyncClient, request_for: RequestFor
+    ) -> None:
+        high = await issued_card(client, request_for, "high-risk")
+        medium = await issued_card(client, request_for, "medium-risk")
+        unknown = accepted(high) | {"card": NEVER_ISSUED}
+        batch = [accepted(high), unknown, overridden(medium)]
+        response = await client.post(FEEDBACK, json={"feedback": batch})
+        assert response.status_code == 200
+        body = response.json()
+        assert (body["stored"], body["duplicates"], body["refused"]) == (2, 0, 1)
+        assert results(response) == [("stored", None), ("refused", "unknown-card"), ("stored", None)]
+        refused = body["items"][1]
+        assert (refused["index"], refused["card"]) == (1, NEVER_ISSUED)
+        assert "not issued" in refused["diagnostics"]
+        assert await stored_count(client, accepted(high), overridden(medium)) == 2
+
+    async def test_a_duplicate_in_a_mixed_batch_is_reported_as_a_duplicate(
+        self, client: httpx.AsyncClient, request_for: RequestFor
+    ) -> None:
+        card = await issued_card(client, request_for, "high-risk")
+        await client.post(FEEDBACK, json={"feedback": [accepted(card)]})
+        batch = [accepted(card), accepted(card) | {"card": NEVER_ISSUED}, overridden(card)]
+        response = await client.post(FEEDBACK, json={"feedback": batch})
+        assert results(response) == [("duplicate", None), ("refused", "unknown-card"), ("stored", None)]
+
+    async def test_a_card_issued_by_another_service_is_refused_for_that_item(
+        self, client: httpx.AsyncClient, request_for: RequestFor
+    ) -> None:
+        mine = await issued_card(client, request_for, "high-risk")
+        body = request_for("high-risk")
+        body["hook"] = "patient-view"
+        del body["context"]["encounterId"]
+        theirs = await client.post(f"/cds-services/{OTHER_SERVICE}", json=body)
+        their_card = theirs.json()["cards"][0]
+        response = await client.post(FEEDBACK, json={"feedback": [accepted(their_card), accepted(mine)]})
+        assert response.status_code == 200
+        assert results(response) == [("refused", "card-of-another-service"), ("stored", None)]
+        other_feedback = f"/cds-services/{OTHER_SERVICE}/feedback"
+        owned = await client.post(other_feedback, json={"feedback": [accepted(their_card)]})
+        assert results(owned) == [("stored", None)]
+
+    async def test_a_suggestion_of_another_card_is_refused_for_that_item(
+        self, client: httpx.AsyncClient, request_for: RequestFor
+    ) -> None:
+        card = await issued_card(client, request_for, "high-risk")
+        foreign = accepted(card) | {"acceptedSuggestions": [{"id": card["uuid"]}]}
+        response = await client.post(FEEDBACK, json={"feedback": [foreign, overridden(card)]})
+        assert results(response) == [("refused", "unknown-suggestion"), ("stored", None)]
+
+    async def test_a_batch_of_refused_items_is_still_answered_item_by_item(
+        self, client: httpx.AsyncClient, request_for: RequestFor
+    ) -> None:
+        card = await issued_card(client, request_for, "high-risk")
+        response = await client.post(FEEDBACK, json={"feedback": [accepted(card) | {"card": NEVER_ISSUED}]})
+        assert response.status_code == 200
+        assert response.json()["refused"] == 1
+
+
+def overridden(card: dict[str, Any]) -> dict[str, Any]:
+    return {"card": card["uuid"], "outcome": "overridden", "outcomeTimestamp": WHEN}
 
 
 async def test_empty_feedback_is_400(client: httpx.AsyncClient) -> None:

@@ -451,13 +451,17 @@ class TestFeedbackGarbage:
     async def test_malformed_feedback_is_400(self, client: httpx.AsyncClient, body: Any) -> None:
         assert_outcome(await client.post(FEEDBACK, json=body), 400)
 
-    async def test_feedback_about_a_card_never_issued_is_400(self, client: httpx.AsyncClient) -> None:
+    async def test_feedback_about_a_card_never_issued_is_refused_for_that_item(
+        self, client: httpx.AsyncClient
+    ) -> None:
         item = {
             "card": "7d1f0a5e-0000-4000-8000-000000000000",
             "outcome": "overridden",
             "outcomeTimestamp": "2026-11-25T10:00:00Z",
         }
-        assert_outcome(await client.post(FEEDBACK, json={"feedback": [item]}), 400)
+        response = await client.post(FEEDBACK, json={"feedback": [item]})
+        assert response.status_code == 200
+        assert [entry["reason"] for entry in response.json()["items"]] == ["unknown-card"]
 
     async def test_feedback_nested_too_deep_is_400(self, client: httpx.AsyncClient) -> None:
         raw = '{"feedback": ' + "[" * 10_000 + "]" * 10_000 + "}"

@@ -28,7 +28,7 @@ from auth.tokens import jwks, sign
 from stratcare.api.app import create_app
 from stratcare.demo.scenarios import Scenario, load_scenarios
 from stratcare.logs import QUIET_LIBRARIES as QUIET
-from stratcare.logs import configure_logging
+from stratcare.logs import DropQueryStrings, configure_logging
 from stratcare.settings import Settings
 from support.cds_requests import lent_token
 
@@ -292,3 +292,22 @@ async def test_logs_hold_no_tokens_or_patient_data_and_name_the_hook_call(
         assert records, hook_instance
         for record in records:
             assert record.get("hookInstance") == hook_instance, record
+
+
+class TestAccessLines:
+    def _record(self, args: Any, name: str = "uvicorn.access") -> logging.LogRecord:
+        return logging.LogRecord(name, logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d', args, None)
+
+    def test_the_query_string_is_cut_from_uvicorn_access_lines(self) -> None:
+        path = "/cds-services?access_token=eyJx.eyJy.sig"
+        record = self._record(("10.0.0.9:5123", "GET", path, "1.1", 401))
+        assert DropQueryStrings().filter(record)
+        assert record.getMessage() == '10.0.0.9:5123 - "GET /cds-services HTTP/1.1" 401'
+
+    def test_an_access_line_of_unknown_shape_is_dropped(self) -> None:
+        assert not DropQueryStrings().filter(self._record(("GET /cds-services?token=eyJx.eyJy.sig",)))
+
+    def test_other_loggers_are_untouched(self) -> None:
+        record = self._record(("a", "b", "/path?q=1", "1.1", 200), name="stratcare.api")
+        assert DropQueryStrings().filter(record)
+        assert "?q=1" in record.getMessage()

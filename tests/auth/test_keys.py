@@ -125,13 +125,32 @@ class TestJku:
         assert jwks_server.hits["/.well-known/jwks.json"] == 1
 
     async def test_jku_off_the_allowlist_is_never_fetched(
+        self, make_verifier: MakeVerifier, jwks_server: JwksServer, es_key: ECKey, rotated_key: ECKey
+    ) -> None:
+        allowed = jwks_server.serve("/.well-known/jwks.json", jwks(es_key))
+        evil = jwks_server.serve("/evil.json", jwks(rotated_key))
+        verifier = make_verifier(IssuerConfig(jwks_url=allowed, jku_allowlist=(allowed,)))
+        with pytest.raises(Unauthorized, match="no key with that kid"):
+            await verifier.verify(sign(rotated_key, "ES384", claims(), jku=evil), AUDIENCE)
+        assert jwks_server.hits["/evil.json"] == 0
+
+    async def test_jku_off_the_allowlist_with_no_configured_keys_is_refused(
         self, make_verifier: MakeVerifier, jwks_server: JwksServer, es_key: ECKey
     ) -> None:
         allowed = jwks_server.serve("/.well-known/jwks.json", jwks(es_key))
         evil = jwks_server.serve("/evil.json", jwks(es_key))
-        verifier = make_verifier(IssuerConfig(jwks_url=allowed, jku_allowlist=(allowed,)))
+        verifier = make_verifier(IssuerConfig(jku_allowlist=(allowed,)))
         with pytest.raises(Unauthorized, match="jku not on the issuer's allowlist"):
             await verifier.verify(sign(es_key, "ES384", claims(), jku=evil), AUDIENCE)
+        assert jwks_server.hits["/evil.json"] == 0
+
+    async def test_a_token_verified_by_the_configured_keys_ignores_its_jku(
+        self, make_verifier: MakeVerifier, jwks_server: JwksServer, es_key: ECKey
+    ) -> None:
+        configured = jwks_server.serve("/configured.json", jwks(es_key))
+        evil = jwks_server.serve("/evil.json", jwks(es_key))
+        verifier = make_verifier(IssuerConfig(jwks_url=configured))
+        assert (await verifier.verify(sign(es_key, "ES384", claims(), jku=evil), AUDIENCE)).issuer == ISSUER
         assert jwks_server.hits["/evil.json"] == 0
 
     async def test_a_jku_naming_the_configured_jwks_url_is_accepted(
@@ -141,6 +160,47 @@ class TestJku:
         url = jwks_server.serve("/.well-known/jwks.json", jwks(es_key))
         verifier = make_verifier(IssuerConfig(jwks_url=url))
         assert (await verifier.verify(sign(es_key, "ES384", claims(), jku=url), AUDIENCE)).issuer == ISSUER
+
+    async def test_configured_keys_come_before_an_allowlisted_jku(
+        self, make_verifier: MakeVerifier, jwks_server: JwksServer, es_key: ECKey, tmp_path: Path
+    ) -> None:
+        """The public sandbox's shape: every token names a jku; the issuer's keys are held in a file."""
+        jku = jwks_server.serve("/.well-known/jwks.json", jwks(es_key))
+        path = tmp_path / "jwks.json"
+        path.write_text(json.dumps(jwks(es_key)))
+        verifier = make_verifier(IssuerConfig(jwks_file=path, jku_allowlist=(jku,)))
+        assert (await verifier.verify(sign(es_key, "ES384", claims(), jku=jku), AUDIENCE)).issuer == ISSUER
+        assert jwks_server.hits["/.well-known/jwks.json"] == 0
+
+    async def test_an_allowlisted_jku_is_used_when_the_configured_keys_do_not_verify(
+        self,
+        make_verifier: MakeVerifier,
+        jwks_server: JwksServer,
+        es_key: ECKey,
+        rotated_key: ECKey,
+        tmp_path: Path,
+    ) -> None:
+        jku = jwks_server.serve("/.well-known/jwks.json", jwks(rotated_key))
+        path = tmp_path / "jwks.json"
+        path.write_text(json.dumps(jwks(es_key)))
+        verifier = make_verifier(IssuerConfig(jwks_file=path, jku_allowlist=(jku,)))
+        token = sign(rotated_key, "ES384", claims(), jku=jku)
+        assert (await verifier.verify(token, AUDIENCE)).issuer == ISSUER
+        assert jwks_server.hits["/.well-known/jwks.json"] == 1
+
+    async def test_a_key_under_the_same_kid_at_the_jku_is_tried_after_the_configured_one(
+        self, make_verifier: MakeVerifier, jwks_server: JwksServer, es_key: ECKey, tmp_path: Path
+    ) -> None:
+        """Configured key and jku key share a kid; only the jku's verifies, so the jku is consulted."""
+        newer = ECKey.generate_key("P-384", parameters={"kid": str(es_key.kid)})
+        jku = jwks_server.serve("/.well-known/jwks.json", jwks(newer))
+        path = tmp_path / "jwks.json"
+        path.write_text(json.dumps(jwks(es_key)))
+        verifier = make_verifier(IssuerConfig(jwks_file=path, jku_allowlist=(jku,)))
+        assert (await verifier.verify(sign(newer, "ES384", claims(), jku=jku), AUDIENCE)).issuer == ISSUER
+        forger = ECKey.generate_key("P-384", parameters={"kid": str(es_key.kid)})
+        with pytest.raises(Unauthorized, match="signature does not verify"):
+            await verifier.verify(sign(forger, "ES384", claims(), jku=jku), AUDIENCE)
 
     @pytest.mark.parametrize("suffix", ["/", "?x=1", "#k"])
     async def test_jku_must_match_exactly(

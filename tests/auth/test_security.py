@@ -97,6 +97,18 @@ class TestDependency:
         response = await make_client().post(f"{SERVICE_PATH}?debug=1", headers=bearer(token))
         assert response.status_code == 200
 
+    @pytest.mark.parametrize("mode", ["on", "off"])
+    async def test_a_token_in_the_query_string_is_refused_in_every_mode(
+        self, make_client: MakeClient, es_key: ECKey, mode: str
+    ) -> None:
+        token = sign(es_key, "ES384", claims())
+        client = make_client(mode=mode)
+        in_query = {"access_token": token}
+        assert_bare_401(await client.post(SERVICE_PATH, params=in_query, headers=bearer(token)))
+        assert_bare_401(await client.post(SERVICE_PATH, params={"t": token}))
+        fresh = bearer(sign(es_key, "ES384", claims()))
+        assert (await client.post(SERVICE_PATH, params={"tenant": "a"}, headers=fresh)).status_code == 200
+
     @pytest.mark.parametrize(
         "authorization",
         [None, "", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer a b", "Bearer not.a.jwt", "Token abc"],

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import shutil
 import subprocess
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,15 @@ import pytest
 from fhir.resources.R4B import get_fhir_model_class
 from PIL import Image
 
-from letters.conftest import POST, Decide
+from letters.conftest import NOW, POST, Decide
 from letters.letter_parts import decoded, post_letter
 from letters.readability import flesch_reading_ease
+from stratcare.cdshooks.context import parse_context
+from stratcare.cdshooks.services import ServiceRegistry
+from stratcare.content import ContentRepository
+from stratcare.engine.hierarchy import HierarchyLookup
+from stratcare.engine.letters_decision import SpineLettersDecider
+from stratcare.engine.record import build_record
 from stratcare.letters import POST_CONSULTATION_SECTIONS
 from stratcare.letters.rejected_language import visible_text
 
@@ -175,3 +182,34 @@ def test_the_pdf_is_an_a4_letter_with_ink_on_it(decide: Decide, sample: Any, tmp
     assert all(abs(got - want) < 1 for got, want in zip(page.size, A4_AT_72_DPI, strict=True))
     dark = sum(page.histogram()[:128])
     assert dark > page.size[0] * page.size[1] // 200
+
+
+class TestRedFlagHierarchy:
+    def test_an_icd10cm_fracture_at_its_seventh_character_blocks_the_letter(
+        self, decide: Decide, sample: Any
+    ) -> None:
+        request = sample(POST)
+        _add_condition(request, {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M48.50XA"})
+        assert "no-letter-red-flag" in [issued.pathway_action for issued in decide(request).cards]
+
+    async def test_a_snomed_child_the_terminology_server_places_under_a_red_flag_blocks_the_letter(
+        self, sample: Any
+    ) -> None:
+        class Server:
+            async def is_a(self, system: str, ancestor: str, code: str) -> bool:  # noqa: ARG002
+                return ancestor == "192970008" and code == "999000111"
+
+        request = sample(POST)
+        _add_condition(
+            request, {"system": "http://snomed.info/sct", "code": "999000111", "display": "Local CES"}
+        )
+        content = ContentRepository.load()
+        registry = ServiceRegistry.from_descriptors(content.service_descriptors)
+        lookup = HierarchyLookup(Server(), timeout_seconds=1.0)
+        decider = SpineLettersDecider.from_content(content, registry, None, lookup)
+        service = registry.get(request["service"])
+        context = parse_context(request["hook"], request["context"])
+        record = build_record(request["prefetch"], context.patientId, context.encounterId)
+        answers = await decider.consult_terminology(service, record)
+        decision = decider.decide(service, context, record, NOW, uuid.uuid4, answers)
+        assert "no-letter-red-flag" in [issued.pathway_action for issued in decision.cards]

@@ -128,3 +128,47 @@ class TestSelectionTable:
     def test_behavior_without_cds_equivalent_raises(self, behavior: str) -> None:
         with pytest.raises(PathwayContentError, match="no CDS equivalent"):
             selection_for(behavior, "test")
+
+
+class TestRedFlagCardNamesWhatItFound:
+    ICD10_CM = "http://hl7.org/fhir/sid/icd-10-cm"
+
+    def coded(self, code: str, display: str, recorded: str | None = "2026-10-02") -> dict[str, Any]:
+        found = condition(code)
+        found["code"] = {"coding": [{"system": self.ICD10_CM, "code": code, "display": display}]}
+        if recorded:
+            found["recordedDate"] = recorded
+        return found
+
+    @pytest.mark.parametrize("code", ["S32.010A", "M48.56XA", "M80.08XA", "C79.51", "Z85.3"])
+    def test_icd10_cm_child_code_gives_the_critical_card(self, pathway: Pathway, code: str) -> None:
+        given = inputs(
+            conditions=[self.coded(code, "Recorded red flag")], start_back=start_back(RiskGroup.HIGH)
+        )
+        [card] = pathway.apply(given, SequentialUuids())
+        assert card.indicator == "critical"
+        assert card.suggestions is None
+
+    @pytest.mark.parametrize(("code", "display"), [("M54.50", "Low back pain"), ("S33.5XXA", "Sprain")])
+    def test_similar_looking_codes_do_not(self, pathway: Pathway, code: str, display: str) -> None:
+        given = inputs(conditions=[self.coded(code, display)], start_back=start_back(RiskGroup.HIGH))
+        [card] = pathway.apply(given, SequentialUuids())
+        assert card.indicator != "critical"
+
+    def test_detail_names_display_code_and_recorded_date(self, pathway: Pathway) -> None:
+        found = self.coded("S32.010A", "Wedge compression fracture of first lumbar vertebra")
+        undated = self.coded("Z85.3", "Personal history of malignant neoplasm of breast", recorded=None)
+        [card] = pathway.apply(inputs(conditions=[found, undated]), SequentialUuids())
+        assert card.detail is not None
+        assert (
+            "- Wedge compression fracture of first lumbar vertebra (ICD-10-CM S32.010A), recorded 2026-10-02."
+            in card.detail
+        )
+        assert "(ICD-10-CM Z85.3), date not recorded." in card.detail
+        assert "NG234" in card.detail
+        assert "same day" in card.detail
+
+    def test_other_cards_list_no_evidence(self, pathway: Pathway) -> None:
+        [card] = pathway.apply(ALL_PATHS["low"], SequentialUuids())
+        assert card.detail is not None
+        assert "Found on the record" not in card.detail

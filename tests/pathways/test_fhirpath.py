@@ -77,7 +77,7 @@ class TestMemberOf:
         assert evaluate(terminology, f"%c.memberOf('{RED_FLAGS}')", c=icd)
 
     def test_versioned_canonical_resolves(self, terminology: Terminology) -> None:
-        assert evaluate(terminology, f"%c.memberOf('{RED_FLAGS}|1.0.0')", c=CAUDA)
+        assert evaluate(terminology, f"%c.memberOf('{RED_FLAGS}|2.0.0')", c=CAUDA)
 
     def test_empty_input_gives_empty(self, terminology: Terminology) -> None:
         assert not evaluate(terminology, f"(%c.memberOf('{RED_FLAGS}')).empty().not()", c=[])

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from store.factories import NOW, SERVICE, call_facts, issued_card
 from stratcare.cdshooks.models import FeedbackItem
-from stratcare.engine.ports import IssuedCard
+from stratcare.engine.ports import CardOrigin, IssuedCard
 from stratcare.store import SqlLedgers
 from stratcare.store.schema import feedback
 
@@ -51,25 +51,31 @@ def overridden(card: IssuedCard, code: str | None, comment: str | None = None) -
     return FeedbackItem.model_validate(body)
 
 
-class TestSuggestionsOfCards:
-    async def test_issued_cards_map_to_their_suggestions(self, ledgers: SqlLedgers) -> None:
+class TestOriginsOfCards:
+    async def test_issued_cards_map_to_their_service_and_suggestions(self, ledgers: SqlLedgers) -> None:
         with_two, with_none = issued_card(suggestions=2), issued_card(suggestions=0)
         await _issue(ledgers, with_two, with_none)
         async with ledgers.feedback_ledger() as ledger:
-            found = await ledger.suggestions_of_cards(SERVICE, {with_two.card.uuid, with_none.card.uuid})
+            found = await ledger.origins_of_cards({with_two.card.uuid, with_none.card.uuid})
+        offered = frozenset(suggestion.uuid for suggestion in with_two.card.suggestions or [])
         assert found == {
-            with_two.card.uuid: {suggestion.uuid for suggestion in with_two.card.suggestions or []},
-            with_none.card.uuid: set(),
+            with_two.card.uuid: CardOrigin(SERVICE, offered),
+            with_none.card.uuid: CardOrigin(SERVICE, frozenset()),
         }
 
-    async def test_unknown_cards_and_other_services_cards_are_absent(self, ledgers: SqlLedgers) -> None:
+    async def test_other_services_cards_name_their_service_and_unknown_cards_are_absent(
+        self, ledgers: SqlLedgers
+    ) -> None:
         mine, theirs = issued_card(), issued_card()
         await _issue(ledgers, mine)
         await _issue(ledgers, theirs, service_id=OTHER_SERVICE)
         async with ledgers.feedback_ledger() as ledger:
-            found = await ledger.suggestions_of_cards(SERVICE, {mine.card.uuid, theirs.card.uuid, uuid4()})
-            nothing = await ledger.suggestions_of_cards(SERVICE, set())
-        assert set(found) == {mine.card.uuid}
+            found = await ledger.origins_of_cards({mine.card.uuid, theirs.card.uuid, uuid4()})
+            nothing = await ledger.origins_of_cards(set())
+        assert {card: origin.service_id for card, origin in found.items()} == {
+            mine.card.uuid: SERVICE,
+            theirs.card.uuid: OTHER_SERVICE,
+        }
         assert nothing == {}
 
 

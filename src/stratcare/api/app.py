@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from stratcare import __version__
 from stratcare.api.authentication import AuthenticationMiddleware
@@ -50,6 +51,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["Authorization", "Content-Type", "Accept"],
         max_age=600,
     )
+    if resolved.trusted_proxies:
+        # Outermost, so the scheme is the client's before the token audience is derived from the URL.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(resolved.trusted_proxies))
     app.include_router(cds_router)
     app.include_router(health_router)
     return app

@@ -62,6 +62,7 @@ async def call_service(
 @router.post(
     "/cds-services/{service_id}/feedback",
     response_model=FeedbackReceipt,
+    response_model_exclude_none=True,
     responses=ERROR_RESPONSES,
 )
 async def feedback(
@@ -70,5 +71,12 @@ async def feedback(
     runtime: RuntimeDep,
     client: ClientDep,  # noqa: ARG001 - authenticates the caller; feedback needs nothing from the token
 ) -> FeedbackReceipt:
-    """Record what the user did with cards this service returned (accepted or overridden)."""
+    """Record what the user did with cards this service returned (accepted or overridden).
+
+    Each item is judged on its own: an item on a card this service issued is stored once (a repeat is a
+    `duplicate`); an item on an unknown card, on a card another service issued, or naming a suggestion the
+    card did not offer is `refused` with a reason, and the other items are still stored. A well-formed batch
+    is therefore always `200`, with one result per item in request order; a body that does not follow the
+    CDS Hooks feedback schema is a `400` and nothing in it is stored.
+    """
     return await runtime.feedback.receive(service_id, body)

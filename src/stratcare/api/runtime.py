@@ -13,16 +13,23 @@ import httpx
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from stratcare.api.security import ClientAuthenticator, warn_auth_off, warn_open_fhir_servers
+from stratcare.api.security import (
+    ClientAuthenticator,
+    warn_audience_from_host,
+    warn_auth_off,
+    warn_open_fhir_servers,
+)
 from stratcare.cdshooks.models import DiscoveryResponse
 from stratcare.cdshooks.services import ServiceRegistry
 from stratcare.content import ContentRepository
 from stratcare.engine.decider_by_kind import DeciderByKind
 from stratcare.engine.decision import StratifiedCareDecider
 from stratcare.engine.feedback import FeedbackService
+from stratcare.engine.hierarchy import HierarchyLookup
 from stratcare.engine.letters_decision import LETTERS_DECISION, SpineLettersDecider
 from stratcare.engine.runner import HookRunner
 from stratcare.fhir.client import HttpxFhirClient
+from stratcare.fhir.terminology_server import HttpxTerminologyServer
 from stratcare.settings import Settings
 from stratcare.store.ledger import SqlLedgers
 from stratcare.writeback.delivery import TokenHandoff
@@ -98,26 +105,39 @@ def client_authenticator(
         warn_auth_off(logger)
     elif not auth.issuers:
         logger.error("authentication is on but STRATCARE_JWT_ISSUERS names no issuer: every call is refused")
+    if authenticator.enabled and settings.public_base_url is None:
+        warn_audience_from_host(logger)
     warn_open_fhir_servers(auth, logger)
     return authenticator
+
+
+async def hierarchy_lookup(settings: Settings, stack: AsyncExitStack) -> HierarchyLookup | None:
+    """The SNOMED CT hierarchy lookup when a terminology server is configured."""
+    if settings.terminology_server_url is None:
+        return None
+    http = await stack.enter_async_context(http_client(settings.terminology_timeout_seconds))
+    server = HttpxTerminologyServer(http, str(settings.terminology_server_url))
+    logger.info("terminology server configured", extra={"url": str(settings.terminology_server_url)})
+    return HierarchyLookup(server, timeout_seconds=settings.terminology_timeout_seconds)
 
 
 @asynccontextmanager
 async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     content = ContentRepository.load(settings.content_dir)
     registry = ServiceRegistry.from_descriptors(content.service_descriptors)
-    decider = DeciderByKind(
-        {
-            "stratified-care": StratifiedCareDecider.from_content(content, registry),
-            LETTERS_DECISION: SpineLettersDecider.from_content(
-                content, registry, settings.letter_templates_dir
-            ),
-        },
-        registry,
-    )
     ledgers = await SqlLedgers.open(settings.database_url)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(ledgers.close)
+        hierarchy = await hierarchy_lookup(settings, stack)
+        decider = DeciderByKind(
+            {
+                "stratified-care": StratifiedCareDecider.from_content(content, registry, hierarchy),
+                LETTERS_DECISION: SpineLettersDecider.from_content(
+                    content, registry, settings.letter_templates_dir, hierarchy
+                ),
+            },
+            registry,
+        )
         http = await stack.enter_async_context(http_client(settings.fhir_timeout_seconds))
         writeback = await start_writeback(settings.writeback, ledgers, stack)
         authenticator = client_authenticator(settings, http, ledgers)

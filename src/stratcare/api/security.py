@@ -3,14 +3,20 @@
 CDS Hooks 2.0 "Trusting CDS Clients": the client sends ``Authorization: Bearer <JWT>`` whose ``aud`` is
 the exact URL of the endpoint called. ``api.authentication`` turns any failure into a bare 401; the
 reason goes to the log at INFO, never to the caller, and the token is neither logged nor stored.
+
+A token in the query string (``?access_token=…``) is refused in every mode: CDS Hooks sends it in the
+Authorization header, and a URL ends up in proxies' logs and browser histories. Before the refusal, a
+query token that verifies has its ``jti`` recorded, so a copy read from such a log cannot be replayed.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from urllib.parse import parse_qsl
 
 import httpx
 from fastapi import Request
@@ -35,6 +41,21 @@ def bearer_token(request: Request) -> str:
     if scheme.lower() != "bearer" or not token or " " in token:
         raise Unauthorized("Authorization is not a Bearer token")
     return token
+
+
+QUERY_TOKEN_PARAMETERS = frozenset({"access_token", "token", "id_token", "jwt", "bearer", "authorization"})
+COMPACT_JWS = re.compile(r"eyJ[\w-]*\.[\w-]*\.[\w-]*")
+MAX_QUERY_TOKENS_SPENT = 3
+
+
+def query_tokens(request: Request) -> list[str]:
+    """Values of the query string that are, or are named like, bearer tokens."""
+    pairs = parse_qsl(request.url.query, keep_blank_values=True)
+    return [
+        value
+        for name, value in pairs
+        if name.lower() in QUERY_TOKEN_PARAMETERS or COMPACT_JWS.search(value) is not None
+    ]
 
 
 def endpoint_url(request: Request, public_base_url: str | None) -> str:
@@ -78,10 +99,25 @@ class ClientAuthenticator:
 
     async def authenticate(self, request: Request) -> VerifiedClient | None:
         """The verified client; None when authentication is off. Raises ``Unauthorized``."""
+        in_query = query_tokens(request)
+        if in_query:
+            await self._spend(in_query, request)
+            raise Unauthorized("token in the query string")
         if not self.enabled:
             return None
         token = bearer_token(request)
         return await self._verifier.verify(token, endpoint_url(request, self._public_base_url))
+
+    async def _spend(self, tokens: list[str], request: Request) -> None:
+        """Record the ``jti`` of each query token that verifies (a forged one uses up nothing)."""
+        if not self.enabled:
+            return
+        audience = endpoint_url(request, self._public_base_url)
+        for token in tokens[:MAX_QUERY_TOKENS_SPENT]:
+            try:
+                await self._verifier.verify(token, audience)
+            except Unauthorized:
+                continue
 
     def check_fhir_server(self, client: VerifiedClient | None, fhir_server: str) -> None:
         """Raise ``FhirServerNotAllowed`` unless this client may have the service call ``fhir_server``."""
@@ -96,6 +132,13 @@ def warn_auth_off(log: logging.Logger) -> None:
     log.warning(
         "CDS client authentication is OFF (STRATCARE_AUTH=off): any caller can invoke the services "
         "and name a fhirServer. Use only for local demos."
+    )
+
+
+def warn_audience_from_host(log: logging.Logger) -> None:
+    log.warning(
+        "STRATCARE_PUBLIC_BASE_URL is not set: token audiences are checked against each request's Host "
+        "header; set it to the service's public URL"
     )
 
 

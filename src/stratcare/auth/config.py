@@ -7,6 +7,7 @@ which FHIR servers it may ask the service to call.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -30,7 +31,17 @@ def require_key_url(url: str) -> str:
     raise ValueError(f"{url!r} must use https")
 
 
+def require_proxy_address(address: str) -> str:
+    """An IP address or network (CIDR); names and ``*`` are refused, so trust is always explicit."""
+    try:
+        ipaddress.ip_network(address)
+    except ValueError:
+        raise ValueError(f"{address!r} is not an IP address or network (10.0.0.5, 10.0.0.0/24)") from None
+    return address
+
+
 KeyUrl = Annotated[str, AfterValidator(require_key_url)]
+ProxyAddress = Annotated[str, AfterValidator(require_proxy_address)]
 FhirServerUrl = Annotated[str, AfterValidator(require_fhir_url)]
 
 
@@ -42,7 +53,8 @@ class IssuerConfig(BaseModel):
     jwks_url: KeyUrl | None = None
     jwks_file: Path | None = None
     jku_allowlist: tuple[KeyUrl, ...] = ()
-    """``jku`` header values accepted as the key source, compared as exact strings."""
+    """``jku`` header values that may be followed, compared as exact strings; the configured ``jwks_url`` or
+    ``jwks_file`` is always tried first, so a ``jku`` is used only when those keys do not verify."""
     fhir_servers: tuple[FhirServerUrl, ...] = ()
     """FHIR base URLs this client may send as ``fhirServer``; empty allows any (logged as a warning)."""
 
@@ -88,7 +100,7 @@ class AuthEnvironment(BaseModel):
 
     ``STRATCARE_AUTH`` (on/off), ``STRATCARE_JWT_ISSUERS`` (JSON object of issuer → ``IssuerConfig``),
     ``STRATCARE_FHIR_SERVER_ALLOWLIST`` (JSON list), ``STRATCARE_JWT_LEEWAY_SECONDS``,
-    ``STRATCARE_JWT_MAX_LIFETIME_SECONDS``, ``STRATCARE_JWKS_CACHE_SECONDS``.
+    ``STRATCARE_JWT_MAX_LIFETIME_SECONDS``, ``STRATCARE_JWKS_CACHE_SECONDS``, ``STRATCARE_TRUSTED_PROXIES``.
     """
 
     auth: AuthMode = Field(default="on", description="Authenticate CDS clients by JWT; 'off' for demos only.")
@@ -99,6 +111,13 @@ class AuthEnvironment(BaseModel):
     jwt_leeway_seconds: LeewaySeconds = DEFAULT_LEEWAY_SECONDS
     jwt_max_lifetime_seconds: LifetimeSeconds = DEFAULT_MAX_LIFETIME_SECONDS
     jwks_cache_seconds: CacheSeconds = DEFAULT_JWKS_CACHE_SECONDS
+    trusted_proxies: tuple[ProxyAddress, ...] = Field(
+        default=(),
+        description=(
+            "Addresses (IPs or CIDR networks) of reverse proxies whose X-Forwarded-Proto and X-Forwarded-For "
+            "are believed (JSON list); empty trusts none. X-Forwarded-Host is never used."
+        ),
+    )
 
     def auth_settings(self) -> AuthSettings:
         return AuthSettings(

@@ -73,11 +73,7 @@ class TokenVerifier:
         config = self._settings.issuers.get(unverified.issuer)
         if config is None:
             raise Unauthorized("issuer is not trusted")
-        source = key_source(config, unverified.jku)
-        key = await self._keys.key(source, unverified.kid, KEY_TYPE_BY_ALGORITHM[unverified.algorithm])
-        if key is None:
-            raise Unauthorized("no key with that kid")
-        claims = verify_signature(token, key, unverified.algorithm)
+        claims = await self._verified_claims(token, unverified, config)
         now = self._clock()
         checked = check_claims(claims, audience=audience, now=now, limits=self._limits)
         if checked.issuer != unverified.issuer:
@@ -92,6 +88,22 @@ class TokenVerifier:
             subject=checked.subject,
             tenant=checked.tenant,
         )
+
+    async def _verified_claims(
+        self, token: str, unverified: _Unverified, config: IssuerConfig
+    ) -> dict[str, object]:
+        """The claims of a token whose signature verifies with a key from the first source that has one."""
+        reason = "no key with that kid"
+        key_type = KEY_TYPE_BY_ALGORITHM[unverified.algorithm]
+        for source in key_sources(config, unverified.jku):
+            key = await self._keys.key(source, unverified.kid, key_type)
+            if key is None:
+                continue
+            try:
+                return verify_signature(token, key, unverified.algorithm)
+            except Unauthorized as refusal:
+                reason = refusal.reason
+        raise Unauthorized(reason)
 
 
 def read_unverified(token: str) -> _Unverified:
@@ -128,19 +140,23 @@ def check_header(header: Mapping[str, object]) -> tuple[str, str, str | None]:
     return algorithm, kid, jku
 
 
-def key_source(config: IssuerConfig, jku: str | None) -> KeySource:
-    """A ``jku`` is followed only when it is on the issuer's allowlist or is the issuer's configured
-    ``jwks_url`` (clients such as the public CDS Hooks sandbox send their own key-set URL), compared as an
-    exact string."""
-    if jku is not None:
-        if jku not in config.jku_allowlist and jku != config.jwks_url:
-            raise Unauthorized("jku not on the issuer's allowlist")
-        return KeySource(url=jku)
-    if config.jwks_url is not None:
-        return KeySource(url=config.jwks_url)
-    if config.jwks_file is not None:
-        return KeySource(file=config.jwks_file)
-    raise Unauthorized("issuer's keys are only known through jku, and the token has none")
+def key_sources(config: IssuerConfig, jku: str | None) -> list[KeySource]:
+    """Where to look for the token's key, in order: the issuer's configured keys (``jwks_url`` or
+    ``jwks_file``) first, then the token's ``jku`` when it is on the issuer's allowlist (compared as an
+    exact string). Clients such as the public CDS Hooks sandbox send a ``jku`` on every token; an offline
+    deployment that holds the issuer's keys in a file must not depend on fetching it. A ``jku`` off the
+    allowlist is never fetched; it is refused only when the issuer has no configured keys to try."""
+    configured = [KeySource(url=config.jwks_url)] if config.jwks_url is not None else []
+    configured += [KeySource(file=config.jwks_file)] if config.jwks_file is not None else []
+    if jku is None or jku == config.jwks_url:
+        if not configured:
+            raise Unauthorized("issuer's keys are only known through jku, and the token has none")
+        return configured
+    if jku in config.jku_allowlist:
+        return [*configured, KeySource(url=jku)]
+    if not configured:
+        raise Unauthorized("jku not on the issuer's allowlist")
+    return configured
 
 
 def verify_signature(token: str, key: Key, algorithm: str) -> dict[str, object]:

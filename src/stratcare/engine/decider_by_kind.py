@@ -11,6 +11,7 @@ from stratcare.cdshooks.context import HookContext
 from stratcare.cdshooks.services import CdsService, ServiceRegistry
 from stratcare.engine.record import PatientRecord
 from stratcare.engine.runner import Decider, Decision
+from stratcare.pathways.subsumption import KnownSubsumptions
 
 
 class DeciderByKind:
@@ -27,5 +28,9 @@ class DeciderByKind:
         record: PatientRecord,
         now: datetime,
         new_uuid: Callable[[], UUID],
+        answers: KnownSubsumptions,
     ) -> Decision:
-        return self._deciders[service.decision].decide(service, context, record, now, new_uuid)
+        return self._deciders[service.decision].decide(service, context, record, now, new_uuid, answers)
+
+    async def consult_terminology(self, service: CdsService, record: PatientRecord) -> KnownSubsumptions:
+        return await self._deciders[service.decision].consult_terminology(service, record)

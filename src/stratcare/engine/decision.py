@@ -15,6 +15,7 @@ from uuid import UUID
 from stratcare.cdshooks.context import HookContext
 from stratcare.cdshooks.services import CdsService, ServiceRegistry
 from stratcare.content import ContentRepository
+from stratcare.engine.hierarchy import HierarchyLookup
 from stratcare.engine.newest import newest_by_questionnaire
 from stratcare.engine.ports import IssuedCard
 from stratcare.engine.record import PatientRecord
@@ -32,23 +33,39 @@ from stratcare.instruments.results import (
 )
 from stratcare.pathways import Pathway, PathwayInputs, load_pathway
 from stratcare.pathways.cards import build_card
+from stratcare.pathways.subsumption import NO_ANSWERS, KnownSubsumptions
 
 JsonObject = dict[str, Any]
 
 
 class StratifiedCareDecider:
-    def __init__(self, pathways: Mapping[str, Pathway], instruments: InstrumentCatalog) -> None:
+    def __init__(
+        self,
+        pathways: Mapping[str, Pathway],
+        instruments: InstrumentCatalog,
+        hierarchy: HierarchyLookup | None = None,
+    ) -> None:
         self._pathways = pathways
         self._instruments = instruments
+        self._hierarchy = hierarchy
 
     @classmethod
-    def from_content(cls, content: ContentRepository, registry: ServiceRegistry) -> StratifiedCareDecider:
+    def from_content(
+        cls, content: ContentRepository, registry: ServiceRegistry, hierarchy: HierarchyLookup | None = None
+    ) -> StratifiedCareDecider:
         pathways = {
             service.planDefinition: load_pathway(content, service.planDefinition)
             for service in registry.all()
             if service.decision == "stratified-care"
         }
-        return cls(pathways, InstrumentCatalog.from_content(content))
+        return cls(pathways, InstrumentCatalog.from_content(content), hierarchy)
+
+    async def consult_terminology(self, service: CdsService, record: PatientRecord) -> KnownSubsumptions:
+        """The terminology server's answers about this record's codes (none without a server)."""
+        if self._hierarchy is None:
+            return NO_ANSWERS
+        questions = self._pathways[service.planDefinition].hierarchy_questions(record.conditions)
+        return await self._hierarchy.answer(questions) if questions else NO_ANSWERS
 
     def decide(
         self,
@@ -57,6 +74,7 @@ class StratifiedCareDecider:
         record: PatientRecord,
         now: datetime,
         new_uuid: Callable[[], UUID],
+        answers: KnownSubsumptions = NO_ANSWERS,
     ) -> Decision:
         pathway = self._pathways[service.planDefinition]
         newest = newest_by_questionnaire(record.questionnaire_responses)
@@ -72,6 +90,7 @@ class StratifiedCareDecider:
             encounter=record.encounter,
             conditions=tuple(record.conditions),
             service_requests=tuple(record.service_requests),
+            hierarchy_answers=answers,
         )
         risk = inputs.risk_computed
         # Risk scores and draft orders are for clinicians to act on: a patient or relative viewing the

@@ -16,6 +16,7 @@ from stratcare.cdshooks.context import HookContext
 from stratcare.cdshooks.models import Card
 from stratcare.cdshooks.services import CdsService, ServiceRegistry
 from stratcare.content import ContentRepository
+from stratcare.engine.hierarchy import HierarchyLookup
 from stratcare.engine.ports import IssuedCard
 from stratcare.engine.record import PatientRecord, referenced_patient_id
 from stratcare.engine.runner import Decision
@@ -35,6 +36,7 @@ from stratcare.letters.cards import clinician_resources_card, draft_letter_card,
 from stratcare.letters.drafting import PostConsultationDraft, post_consultation_draft, pre_consultation_draft
 from stratcare.letters.post_consultation import general_practitioner
 from stratcare.letters.questionnaire_impact import questionnaire_impact
+from stratcare.pathways.subsumption import NO_ANSWERS, KnownSubsumptions
 from stratcare.pathways.terminology import Terminology
 
 JsonObject = dict[str, Any]
@@ -51,7 +53,9 @@ class SpineLettersDecider:
         codes: SpineClinicCodes,
         templates: LetterTemplates,
         instruments: InstrumentRegistry,
+        hierarchy: HierarchyLookup | None = None,
     ) -> None:
+        self._hierarchy = hierarchy
         self._clinics = clinics
         self._codes = codes
         self._templates = templates
@@ -59,7 +63,11 @@ class SpineLettersDecider:
 
     @classmethod
     def from_content(
-        cls, content: ContentRepository, registry: ServiceRegistry, clinic_templates: Path | None = None
+        cls,
+        content: ContentRepository,
+        registry: ServiceRegistry,
+        clinic_templates: Path | None = None,
+        hierarchy: HierarchyLookup | None = None,
     ) -> SpineLettersDecider:
         clinics = {}
         for service in registry.all():
@@ -77,7 +85,15 @@ class SpineLettersDecider:
             SpineClinicCodes(Terminology(content)),
             LetterTemplates.for_clinic(content.root, clinic_templates),
             InstrumentRegistry.from_content(content),
+            hierarchy,
         )
+
+    async def consult_terminology(self, service: CdsService, record: PatientRecord) -> KnownSubsumptions:
+        """The terminology server's answers on whether the record's Conditions are red flags."""
+        if self._hierarchy is None or service.hook != "encounter-discharge":
+            return NO_ANSWERS
+        questions = self._codes.red_flag_questions(record.conditions)
+        return await self._hierarchy.answer(questions) if questions else NO_ANSWERS
 
     def decide(
         self,
@@ -86,6 +102,7 @@ class SpineLettersDecider:
         record: PatientRecord,
         now: datetime,
         new_uuid: Callable[[], UUID],
+        answers: KnownSubsumptions = NO_ANSWERS,
     ) -> Decision:
         # Drafts are for clinicians to review: a patient booking in a portal gets no cards.
         if not context.user_is_clinician:
@@ -94,7 +111,7 @@ class SpineLettersDecider:
         if service.hook == "appointment-book":
             cards = self._pre_consultation(clinic, context, record, now, new_uuid)
         else:
-            cards = self._post_consultation(clinic, context, record, now, new_uuid)
+            cards = self._post_consultation(clinic, context, record, now, new_uuid, answers)
         if cards:
             resources = clinician_resources_card(clinic, new_uuid)
             cards += [(resources, "clinician-resources")] if resources else []
@@ -149,6 +166,7 @@ class SpineLettersDecider:
         record: PatientRecord,
         now: datetime,
         new_uuid: Callable[[], UUID],
+        answers: KnownSubsumptions,
     ) -> list[tuple[Card, str]]:
         encounter = record.encounter
         if encounter is None or encounter.get("id") != context.encounterId:
@@ -158,7 +176,7 @@ class SpineLettersDecider:
             and self._codes.is_about_back_pain(encounter, record.conditions)
         ):
             return []
-        red_flags = self._codes.active_red_flags(record.conditions)
+        red_flags = self._codes.active_red_flags(record.conditions, answers)
         if red_flags:
             card = no_letter_card(
                 clinic,

@@ -52,9 +52,17 @@ class HookLedger(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class CardOrigin:
+    """Which service issued a stored card, and the uuids of the suggestions it offered."""
+
+    service_id: str
+    suggestions: frozenset[UUID]
+
+
 class FeedbackLedger(Protocol):
-    async def suggestions_of_cards(self, service_id: str, cards: set[UUID]) -> dict[UUID, set[UUID]]:
-        """For each of ``cards`` this service issued, its suggestion uuids; unknown cards are absent."""
+    async def origins_of_cards(self, cards: set[UUID]) -> dict[UUID, CardOrigin]:
+        """For each of ``cards`` issued by any service here, its origin; unknown cards are absent."""
         ...
 
     async def store(

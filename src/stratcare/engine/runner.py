@@ -21,6 +21,7 @@ from stratcare.errors import InvalidHookRequest, Issue, PrefetchUnavailable
 from stratcare.fhir.client import FhirReader
 from stratcare.instruments.results import ScoringOutcome
 from stratcare.log_context import serving_hook_call
+from stratcare.pathways.subsumption import KnownSubsumptions
 from stratcare.writeback.intake import HookWriteback, LentToken, WritebackPlan
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,10 @@ class Decision:
 
 
 class Decider(Protocol):
+    async def consult_terminology(self, service: CdsService, record: PatientRecord) -> KnownSubsumptions:
+        """Hierarchy answers for the record's codes, time-bounded; never raises for a server's sake."""
+        ...
+
     def decide(
         self,
         service: CdsService,
@@ -40,6 +45,7 @@ class Decider(Protocol):
         record: PatientRecord,
         now: datetime,
         new_uuid: Callable[[], UUID],
+        answers: KnownSubsumptions,
     ) -> Decision: ...
 
 
@@ -101,7 +107,9 @@ class HookRunner:
                 "prefetch resource ignored",
                 extra={"hookInstance": str(request.hookInstance), "reason": reason, "count": count},
             )
-        decision = self._decider.decide(service, context, record, received_at, self._new_uuid)
+        # The pure decision never waits on a terminology server: its answers are gathered first.
+        answers = await self._decider.consult_terminology(service, record)
+        decision = self._decider.decide(service, context, record, received_at, self._new_uuid, answers)
         outcome = "cards" if decision.cards else "no-cards"
         plan = self._plan_writeback(request, context, decision)
         await self._record(_facts(service, request, context, received_at, outcome), decision, plan)

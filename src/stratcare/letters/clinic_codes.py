@@ -9,6 +9,7 @@ from typing import Any
 
 from stratcare.letters.fhir_text import as_list, codings, concept_text
 from stratcare.pathways.active_conditions import active_conditions
+from stratcare.pathways.subsumption import NO_ANSWERS, KnownSubsumptions, Subsumption
 from stratcare.pathways.terminology import Terminology
 
 JsonObject = dict[str, Any]
@@ -45,15 +46,23 @@ class SpineClinicCodes:
             self._any_in(self.reasons, [condition.get("code")]) for condition in active_conditions(conditions)
         )
 
-    def active_red_flags(self, conditions: Iterable[JsonObject]) -> list[str]:
-        """The names of the active Conditions in the red-flag ValueSet (a coded one without text is named
-        by its code, so the card never hides which)."""
+    def red_flag_questions(self, conditions: Iterable[JsonObject]) -> frozenset[Subsumption]:
+        """What a terminology server must answer to know whether these Conditions are red flags."""
+        self.terminology.check(self.red_flags)
+        concepts = [condition.get("code") for condition in active_conditions(conditions)]
+        return self.terminology.hierarchy_questions(codings(concepts))
+
+    def active_red_flags(
+        self, conditions: Iterable[JsonObject], answers: KnownSubsumptions = NO_ANSWERS
+    ) -> list[str]:
+        """The names of the active Conditions in the red-flag ValueSet, with the terminology server's
+        ``answers`` (a coded one without text is named by its code, so the card never hides which)."""
         names = []
         for condition in active_conditions(conditions):
             found = [
                 (system, code)
                 for system, code in codings([condition.get("code")])
-                if self.terminology.contains(self.red_flags, system, code)
+                if self.terminology.contains(self.red_flags, system, code, answers)
             ]
             if found:
                 names.append(concept_text(condition.get("code")) or f"{found[0][0]}|{found[0][1]}")

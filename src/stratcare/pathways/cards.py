@@ -2,8 +2,9 @@
 
 Field by field: ``summary`` from the action title (risk wording rule in ``summary``); ``indicator`` from
 the action priority (table in ``card_mapping``); ``source`` from the PlanDefinition (title, documentation
-url, topic); ``detail`` from the action description plus the screening results; ``suggestions`` from the
-ActivityDefinition (one draft-order suggestion) with ``selectionBehavior`` only when there is one;
+url, topic); ``detail`` from the action description, the record resources its evidence expression
+selected (``evidence``) and the screening results; ``suggestions`` from the ActivityDefinition (one
+draft-order suggestion) with ``selectionBehavior`` only when there is one;
 ``overrideReasons`` from the action's override-reasons ValueSet; ``links`` from action.documentation.
 Every card and suggestion gets a uuid from the injected ``new_uuid``; absent fields are omitted, never
 empty or null.
@@ -42,6 +43,8 @@ class AppliedAction:
     """The draft ServiceRequest to suggest, when the action defines a referral not yet requested."""
     existing_request: JsonObject | None = None
     """The open ServiceRequest that made a new referral redundant."""
+    evidence: tuple[JsonObject, ...] = ()
+    """The record resources the action's card-evidence expression selected, named in the detail."""
 
 
 def _source(source: SourceSpec) -> Source:
@@ -78,7 +81,7 @@ def build_card(
             score.risk_group if score else None,
             referral_exists=applied.existing_request is not None,
         ),
-        detail=card_detail(spec.description, inputs, applied.existing_request),
+        detail=card_detail(spec.description, inputs, applied.existing_request, applied.evidence),
         indicator=spec.indicator,
         source=_source(source),
         suggestions=suggestions,

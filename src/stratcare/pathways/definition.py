@@ -9,6 +9,8 @@ raise instead of being skipped.
 Project extensions on PlanDefinition.action:
 ``http://stratcare.org/fhir/StructureDefinition/cds-override-reasons`` (valueCanonical): the ValueSet whose
 codes the card offers as CDS Hooks ``overrideReasons``.
+``http://stratcare.org/fhir/StructureDefinition/cds-card-evidence`` (valueExpression, text/fhirpath): the
+record resources that made the action apply (e.g. the red-flag Conditions); the card detail names each one.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from stratcare.pathways.referrals import ReferralDefinition, load_referral
 from stratcare.pathways.terminology import Terminology
 
 OVERRIDE_REASONS_EXTENSION = "http://stratcare.org/fhir/StructureDefinition/cds-override-reasons"
+CARD_EVIDENCE_EXTENSION = "http://stratcare.org/fhir/StructureDefinition/cds-card-evidence"
 _MEMBER_OF_ARGUMENT = re.compile(r"memberOf\(\s*'([^']*)'\s*\)")
 _UNSUPPORTED_ACTION_ELEMENTS = ("action", "trigger", "dynamicValue", "transform")
 
@@ -57,6 +60,8 @@ class ActionSpec:
     selection_behavior: SelectionBehavior
     referral: ReferralDefinition | None
     reasons: tuple[Concept, ...]
+    evidence: CompiledCondition | None = None
+    """The expression selecting the record resources the card names, when the action has one."""
 
 
 @dataclass(frozen=True)
@@ -67,14 +72,19 @@ class PathwayDefinition:
 
 
 def _condition(raw: JsonObject, origin: str, terminology: Terminology) -> CompiledCondition:
-    expression = raw.get("expression") or {}
-    if raw.get("kind") != "applicability" or expression.get("language") != FHIRPATH_LANGUAGE:
+    if raw.get("kind") != "applicability":
         raise PathwayContentError(f"{origin}: only applicability conditions in {FHIRPATH_LANGUAGE}")
+    return _expression(raw.get("expression") or {}, origin, terminology)
+
+
+def _expression(expression: JsonObject, origin: str, terminology: Terminology) -> CompiledCondition:
+    if expression.get("language") != FHIRPATH_LANGUAGE:
+        raise PathwayContentError(f"{origin}: only expressions in {FHIRPATH_LANGUAGE}")
     text = expression.get("expression")
     if not isinstance(text, str) or not text.strip():
         raise PathwayContentError(f"{origin}: condition has no expression")
     for value_set in _MEMBER_OF_ARGUMENT.findall(text):
-        terminology.expand(value_set)  # an unknown ValueSet fails at load, not mid-consultation
+        terminology.check(value_set)  # an unknown ValueSet fails at load, not mid-consultation
     return compile_condition(text, origin, terminology)
 
 
@@ -104,6 +114,19 @@ def _override_reasons(action: JsonObject, origin: str, terminology: Terminology)
     return reasons
 
 
+def _evidence(action: JsonObject, origin: str, terminology: Terminology) -> CompiledCondition | None:
+    expressions = [
+        extension.get("valueExpression")
+        for extension in action.get("extension", [])
+        if extension.get("url") == CARD_EVIDENCE_EXTENSION
+    ]
+    if len(expressions) > 1:
+        raise PathwayContentError(f"{origin}: at most one card-evidence expression")
+    if not expressions:
+        return None
+    return _expression(expressions[0] or {}, f"{origin} card evidence", terminology)
+
+
 def _action(
     action: JsonObject, index: int, content: ContentRepository, terminology: Terminology
 ) -> ActionSpec:
@@ -130,6 +153,7 @@ def _action(
         selection_behavior=selection_for(action.get("selectionBehavior"), origin),
         referral=load_referral(content, canonical) if isinstance(canonical, str) else None,
         reasons=tuple(Concept.from_json(reason, origin) for reason in action.get("reason", [])),
+        evidence=_evidence(action, origin, terminology),
     )
 
 

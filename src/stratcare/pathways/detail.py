@@ -11,6 +11,7 @@ from stratcare.instruments.results import (
     StartBackScore,
 )
 from stratcare.pathways.codes import JsonObject
+from stratcare.pathways.evidence import evidence_lines
 from stratcare.pathways.inputs import PathwayInputs
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
@@ -58,12 +59,20 @@ def _existing_line(request: JsonObject) -> str:
     )
 
 
-def card_detail(description: str | None, inputs: PathwayInputs, existing_request: JsonObject | None) -> str:
-    """Markdown: advice, an existing-referral note when there is one, then the screening results."""
+def card_detail(
+    description: str | None,
+    inputs: PathwayInputs,
+    existing_request: JsonObject | None,
+    evidence: tuple[JsonObject, ...] = (),
+) -> str:
+    """Markdown: advice, the record resources the action found, an existing-referral note when there is
+    one, then the screening results."""
     results = ["**Screening results**", "", _start_back_line(inputs.start_back)]
     if inputs.nih is not None:
         results.append(_nih_line(inputs.nih))
     sections = [description] if description else []
+    if evidence:
+        sections.append(evidence_lines(evidence))
     if existing_request is not None:
         sections.append(_existing_line(existing_request))
     sections.append("\n".join(results))

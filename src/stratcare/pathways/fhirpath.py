@@ -6,7 +6,9 @@ Evaluation uses fhirpathpy with its R4 model. Two gaps are closed here:
   every expression is first parsed against the grammar's ``entireExpression`` rule with an error listener
   that raises.
 - fhirpathpy has no terminology functions, so ``memberOf(valueSetUrl)`` is supplied through its
-  ``userInvocationTable``. Following FHIRPath's terminology service API, a CodeableConcept is a member when
+  ``userInvocationTable``, bound for each evaluation to the terminology server's answers for that patient
+  (gathered before evaluation, never during it: evaluation stays synchronous and pure). Following
+  FHIRPath's terminology service API, a CodeableConcept is a member when
   any of its codings is, and empty input gives empty. Two deliberate deviations, both to fail loudly:
   an unknown ValueSet raises (the spec returns empty), and so does input of more than one item or of a
   type other than Coding/CodeableConcept (the spec returns empty), because an empty result would make a
@@ -19,14 +21,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import fhirpathpy
 from antlr4 import CommonTokenStream, InputStream  # type: ignore[import-untyped]
 from antlr4.error.ErrorListener import ErrorListener  # type: ignore[import-untyped]
+from fhirpathpy import apply_parsed_path
 from fhirpathpy.models import models
+from fhirpathpy.parser import parse
 from fhirpathpy.parser.generated.FHIRPathLexer import FHIRPathLexer
 from fhirpathpy.parser.generated.FHIRPathParser import FHIRPathParser
 
 from stratcare.pathways.errors import PathwayContentError
+from stratcare.pathways.subsumption import NO_ANSWERS, KnownSubsumptions
 from stratcare.pathways.terminology import Terminology
 
 FHIRPATH_LANGUAGE = "text/fhirpath"
@@ -60,8 +64,10 @@ def _codings_of(item: object) -> list[Mapping[str, Any]]:
     raise PathwayContentError(f"memberOf() needs a Coding or CodeableConcept, got {item!r}")
 
 
-def member_of(terminology: Terminology) -> Callable[[list[object], str], list[bool]]:
-    """FHIRPath ``memberOf(valueSetUrl)`` over the repository's ValueSets."""
+def member_of(
+    terminology: Terminology, answers: KnownSubsumptions = NO_ANSWERS
+) -> Callable[[list[object], str], list[bool]]:
+    """FHIRPath ``memberOf(valueSetUrl)`` over the repository's ValueSets and the server's ``answers``."""
 
     def evaluate(inputs: list[object], value_set: str) -> list[bool]:
         if not inputs:
@@ -69,12 +75,12 @@ def member_of(terminology: Terminology) -> Callable[[list[object], str], list[bo
         if len(inputs) > 1:
             raise PathwayContentError(f"memberOf() needs a single item, got {len(inputs)}")
         codings = _codings_of(inputs[0])
-        terminology.expand(value_set)  # an unknown ValueSet raises even for a coding-less concept
+        terminology.check(value_set)  # an unknown ValueSet raises even for a coding-less concept
         return [
             any(
                 isinstance(coding.get("system"), str)
                 and isinstance(coding.get("code"), str)
-                and terminology.contains(value_set, coding["system"], coding["code"])
+                and terminology.contains(value_set, coding["system"], coding["code"], answers)
                 for coding in codings
             )
         ]
@@ -84,20 +90,40 @@ def member_of(terminology: Terminology) -> Callable[[list[object], str], list[bo
 
 @dataclass(frozen=True)
 class CompiledCondition:
-    """One applicability condition, compiled once when the PlanDefinition is loaded."""
+    """One applicability condition, parsed once when the PlanDefinition is loaded."""
 
     expression: str
     origin: str
-    _evaluate: Callable[[Any, Mapping[str, object]], list[object]]
+    _parsed: Mapping[str, Any]
+    _terminology: Terminology
 
-    def is_true(self, resource: Mapping[str, Any], variables: Mapping[str, object]) -> bool:
-        """True only for exactly ``[true]``; false for ``[false]`` or empty; anything else raises."""
+    def evaluate(
+        self,
+        resource: Mapping[str, Any],
+        variables: Mapping[str, object],
+        answers: KnownSubsumptions = NO_ANSWERS,
+    ) -> list[object]:
+        """The raw FHIRPath result; raises PathwayContentError when the expression fails."""
+        table = {"memberOf": {"fn": member_of(self._terminology, answers), "arity": {1: ["String"]}}}
+        options = {"userInvocationTable": table}
         try:
-            result = self._evaluate(resource, variables)
+            result: list[object] = apply_parsed_path(  # type: ignore[no-untyped-call]
+                resource, self._parsed, dict(variables), _R4_MODEL, options
+            )
         except PathwayContentError:
             raise
         except Exception as exc:  # fhirpathpy raises bare Exception/ValueError for bad expressions
             raise PathwayContentError(f"{self.origin}: {self.expression!r} failed: {exc}") from exc
+        return result
+
+    def is_true(
+        self,
+        resource: Mapping[str, Any],
+        variables: Mapping[str, object],
+        answers: KnownSubsumptions = NO_ANSWERS,
+    ) -> bool:
+        """True only for exactly ``[true]``; false for ``[false]`` or empty; anything else raises."""
+        result = self.evaluate(resource, variables, answers)
         if result == [True]:
             return True
         if result in ([], [False]):
@@ -108,8 +134,11 @@ class CompiledCondition:
 
 
 def compile_condition(expression: str, origin: str, terminology: Terminology) -> CompiledCondition:
-    """Check the syntax and compile ``expression`` with the project's user functions."""
+    """Check the syntax and parse ``expression`` once; ``memberOf`` is bound at each evaluation."""
     check_syntax(expression)
-    table = {"memberOf": {"fn": member_of(terminology), "arity": {1: ["String"]}}}
-    compiled = fhirpathpy.compile(expression, model=_R4_MODEL, options={"userInvocationTable": table})
-    return CompiledCondition(expression=expression, origin=origin, _evaluate=compiled)
+    return CompiledCondition(
+        expression=expression,
+        origin=origin,
+        _parsed=parse(expression),  # type: ignore[no-untyped-call]
+        _terminology=terminology,
+    )

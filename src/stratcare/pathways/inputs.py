@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from stratcare.instruments.results import NihScreenResult, ResponseRejected, StartBackScore
+from stratcare.pathways.subsumption import NO_ANSWERS, KnownSubsumptions
 
 JsonObject = dict[str, Any]
 
@@ -19,7 +20,8 @@ class PathwayInputs:
     ``start_back`` and ``nih`` hold the outcome of the patient's newest response to each instrument
     (a score, or a refusal with reasons), or ``None`` when the patient has no response. ``conditions`` and
     ``service_requests`` are the patient's resources as found (already filtered to this patient); the
-    pathway itself keeps only active Conditions. ``now`` must be timezone-aware.
+    pathway itself keeps only active Conditions. ``now`` must be timezone-aware. ``hierarchy_answers`` are
+    the terminology server's answers to ``Pathway.hierarchy_questions`` for this record, if any.
     """
 
     patient_id: str
@@ -31,6 +33,7 @@ class PathwayInputs:
     encounter: JsonObject | None = None
     conditions: Sequence[JsonObject] = ()
     service_requests: Sequence[JsonObject] = ()
+    hierarchy_answers: KnownSubsumptions = field(default_factory=lambda: NO_ANSWERS)
 
     def __post_init__(self) -> None:
         if not self.patient_id:

@@ -4,20 +4,27 @@
 2. evaluate: each top-level action whose applicability conditions all hold (AND, as FHIR specifies for
    several conditions of one kind) is applied, with a draft ServiceRequest when it defines a referral
    that is not already open (``referrals``);
-3. build: each applied action becomes one card (``cards``).
+3. build: each applied action becomes one card (``cards``), naming the record resources its evidence
+   expression selects.
+
+SNOMED CT hierarchy questions are answered before evaluation (``hierarchy_questions``), never during it.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from typing import Any
 
 from stratcare.cdshooks.models import Card
 from stratcare.content import ContentRepository
+from stratcare.pathways.active_conditions import active_conditions
 from stratcare.pathways.cards import AppliedAction, UuidFactory, build_card
 from stratcare.pathways.definition import ActionSpec, PathwayDefinition, load_definition
-from stratcare.pathways.inputs import PathwayInputs
+from stratcare.pathways.errors import PathwayContentError
+from stratcare.pathways.inputs import JsonObject, PathwayInputs
 from stratcare.pathways.referrals import draft_service_request, existing_referral
+from stratcare.pathways.subsumption import Subsumption
 from stratcare.pathways.terminology import Terminology
 from stratcare.pathways.variables import bind_variables
 
@@ -25,22 +32,33 @@ from stratcare.pathways.variables import bind_variables
 class Pathway:
     """One PlanDefinition, checked and compiled once; ``apply`` is pure and thread-safe to share."""
 
-    def __init__(self, definition: PathwayDefinition) -> None:
+    def __init__(self, definition: PathwayDefinition, terminology: Terminology) -> None:
         self.definition = definition
+        self._terminology = terminology
 
     @property
     def canonical(self) -> str:
         return self.definition.canonical
+
+    def hierarchy_questions(self, conditions: Iterable[JsonObject]) -> frozenset[Subsumption]:
+        """What a terminology server should answer about the active Conditions' codings (the ones
+        ``%conditions`` holds) before evaluation."""
+        return self._terminology.hierarchy_questions(
+            (coding["system"], coding["code"])
+            for condition in active_conditions(conditions)
+            for coding in _codings(condition.get("code"))
+        )
 
     def evaluate(self, inputs: PathwayInputs) -> list[AppliedAction]:
         """The applicable actions, in PlanDefinition order (raises PathwayContentError on bad content)."""
         variables = bind_variables(inputs)
         context: dict[str, Any] = copy.deepcopy(inputs.patient) if inputs.patient else {}
         context.setdefault("resourceType", "Patient")
+        answers = inputs.hierarchy_answers
         return [
-            self._apply_action(spec, inputs)
+            self._apply_action(spec, inputs, _evidence(spec, context, variables, inputs))
             for spec in self.definition.actions
-            if all(condition.is_true(context, variables) for condition in spec.conditions)
+            if all(condition.is_true(context, variables, answers) for condition in spec.conditions)
         ]
 
     def apply(self, inputs: PathwayInputs, new_uuid: UuidFactory) -> list[Card]:
@@ -50,18 +68,45 @@ class Pathway:
         ]
 
     @staticmethod
-    def _apply_action(spec: ActionSpec, inputs: PathwayInputs) -> AppliedAction:
+    def _apply_action(
+        spec: ActionSpec, inputs: PathwayInputs, evidence: tuple[JsonObject, ...]
+    ) -> AppliedAction:
         if spec.referral is None:
-            return AppliedAction(spec=spec)
+            return AppliedAction(spec=spec, evidence=evidence)
         existing = existing_referral(spec.referral, inputs.service_requests)
         if existing is not None:
-            return AppliedAction(spec=spec, existing_request=existing)
+            return AppliedAction(spec=spec, existing_request=existing, evidence=evidence)
         request = draft_service_request(spec.referral, inputs, spec.reasons)
-        return AppliedAction(spec=spec, proposed_request=request)
+        return AppliedAction(spec=spec, proposed_request=request, evidence=evidence)
+
+
+def _codings(concept: object) -> list[JsonObject]:
+    if not isinstance(concept, dict) or not isinstance(concept.get("coding"), list):
+        return []
+    return [
+        coding
+        for coding in concept["coding"]
+        if isinstance(coding, dict)
+        and isinstance(coding.get("system"), str)
+        and isinstance(coding.get("code"), str)
+    ]
+
+
+def _evidence(
+    spec: ActionSpec, context: JsonObject, variables: dict[str, object], inputs: PathwayInputs
+) -> tuple[JsonObject, ...]:
+    """The record resources the action's evidence expression selects (none without one)."""
+    if spec.evidence is None:
+        return ()
+    found = spec.evidence.evaluate(context, variables, inputs.hierarchy_answers)
+    if not all(isinstance(item, dict) and isinstance(item.get("resourceType"), str) for item in found):
+        raise PathwayContentError(f"{spec.evidence.origin}: must select resources, gave {found!r}")
+    return tuple(item for item in found if isinstance(item, dict))
 
 
 def load_pathway(
     content: ContentRepository, canonical: str, terminology: Terminology | None = None
 ) -> Pathway:
     """Load, check and compile the PlanDefinition ``canonical`` (``url`` or ``url|version``)."""
-    return Pathway(load_definition(content, canonical, terminology or Terminology(content)))
+    terminology = terminology or Terminology(content)
+    return Pathway(load_definition(content, canonical, terminology), terminology)

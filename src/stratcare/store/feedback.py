@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stratcare.cdshooks.models import FeedbackItem
+from stratcare.engine.ports import CardOrigin
 from stratcare.store import schema
 from stratcare.store.database import insert_or_ignore
 from stratcare.store.schema import as_utc
@@ -29,22 +30,24 @@ class SqlFeedbackLedger:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
-    async def suggestions_of_cards(self, service_id: str, cards: set[UUID]) -> dict[UUID, set[UUID]]:
-        """For each of ``cards`` this service issued, its suggestion uuids; unknown cards are absent."""
+    async def origins_of_cards(self, cards: set[UUID]) -> dict[UUID, CardOrigin]:
+        """For each of ``cards`` issued by any service here, its origin; unknown cards are absent."""
         if not cards:
             return {}
         issued, offered = schema.cards, schema.card_suggestions
         query = (
-            select(issued.c.uuid, offered.c.suggestion_uuid)
+            select(issued.c.uuid, issued.c.service_id, offered.c.suggestion_uuid)
             .select_from(issued.outerjoin(offered, offered.c.card_uuid == issued.c.uuid))
-            .where(issued.c.service_id == service_id, issued.c.uuid.in_(cards))
+            .where(issued.c.uuid.in_(cards))
         )
-        found: dict[UUID, set[UUID]] = {}
-        for card_uuid, suggestion_uuid in await self._connection.execute(query):
-            suggestions = found.setdefault(card_uuid, set())
+        services: dict[UUID, str] = {}
+        suggestions: dict[UUID, set[UUID]] = {}
+        for card_uuid, service_id, suggestion_uuid in await self._connection.execute(query):
+            services[card_uuid] = service_id
+            offered_by_card = suggestions.setdefault(card_uuid, set())
             if suggestion_uuid is not None:
-                suggestions.add(suggestion_uuid)
-        return found
+                offered_by_card.add(suggestion_uuid)
+        return {card: CardOrigin(service, frozenset(suggestions[card])) for card, service in services.items()}
 
     async def store(
         self, service_id: str, items: Sequence[FeedbackItem], received_at: datetime
