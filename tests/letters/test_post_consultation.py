@@ -7,6 +7,7 @@ import base64
 import shutil
 import subprocess
 import uuid
+from xml.etree import ElementTree
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,9 @@ class TestPostConsultationDrafts:
     def test_a_section_for_every_element(self, decide: Decide, sample: Any) -> None:
         composition, _, _ = post_letter(decide(sample(POST)))
         assert [s["title"] for s in composition["section"]] == [t for _, t in POST_CONSULTATION_SECTIONS]
+        for section in composition["section"]:
+            root = ElementTree.fromstring(section["text"]["div"])  # well-formed XHTML, as FHIR narrative must be
+            assert root.tag == "{http://www.w3.org/1999/xhtml}div"
         narrative = {s["title"]: visible_text(s["text"]["div"]) for s in composition["section"]}
         assert "sums up what we talked about" in narrative["About this letter"]
         assert "start back 7/9" in narrative["Impact of pain on daily life"]
@@ -101,8 +105,19 @@ class TestPostConsultationDrafts:
     def test_places_for_the_clinicians_words_are_marked(self, decide: Decide, sample: Any) -> None:
         html = _letter_html(decide, sample(POST))
         for entry in ("impact", "treatments", "findings", "surgery", "plan", "resources"):
-            assert f'data-clinician-entry="{entry}"' in html
-        assert "For the clinician to write" in html
+            assert f'class="clinician-entry clinician-entry-{entry}"' in html
+        composition, _, _ = post_letter(decide(sample(POST)))
+        marked = [
+            s["title"] for s in composition["section"] if "For the clinician to write" in s["text"]["div"]
+        ]
+        assert marked == [
+            "Impact of pain on daily life",
+            "Treatments tried so far",
+            "Examination and test results",
+            "Surgery and non-surgical treatment",
+            "Agreed plan and goals",
+            "Trusted resources",
+        ]
 
     def test_the_letter_is_plain_language(self, decide: Decide, sample: Any) -> None:
         assert flesch_reading_ease(visible_text(_letter_html(decide, sample(POST)))) >= PLAIN_LANGUAGE

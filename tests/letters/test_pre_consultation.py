@@ -37,7 +37,7 @@ class TestPreConsultationLetter:
     def test_the_letter_has_every_co_designed_element(self, decide: Decide, sample: Any) -> None:
         html = pre_letter_html(decide(sample(PRE)))
         for element in ("appointment", "surgery-one-option", "who-you-may-see", "bring-list", "clothing"):
-            assert f'data-section="{element}"' in html
+            assert f'class="section section-{element}"' in html
         text = visible_text(html)
         assert "tuesday 12 january 2027 at 10:30" in text
         assert "outpatients b, level 2, city hospital" in text
