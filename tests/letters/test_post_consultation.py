@@ -7,9 +7,9 @@ import base64
 import shutil
 import subprocess
 import uuid
-from xml.etree import ElementTree
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
@@ -79,7 +79,9 @@ class TestPostConsultationDrafts:
         composition, _, _ = post_letter(decide(sample(POST)))
         assert [s["title"] for s in composition["section"]] == [t for _, t in POST_CONSULTATION_SECTIONS]
         for section in composition["section"]:
-            root = ElementTree.fromstring(section["text"]["div"])  # well-formed XHTML, as FHIR narrative must be
+            root = ElementTree.fromstring(
+                section["text"]["div"]
+            )  # well-formed XHTML, as FHIR narrative must be
             assert root.tag == "{http://www.w3.org/1999/xhtml}div"
         narrative = {s["title"]: visible_text(s["text"]["div"]) for s in composition["section"]}
         assert "sums up what we talked about" in narrative["About this letter"]

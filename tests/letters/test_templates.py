@@ -15,7 +15,13 @@ from letters.letter_parts import decoded, post_letter, pre_letter_html
 from stratcare.cdshooks.services import ServiceRegistry
 from stratcare.content import ContentRepository
 from stratcare.engine.letters_decision import SpineLettersDecider
-from stratcare.letters import REJECTED_PHRASES, LetterTemplates, RejectedLanguage, rejected_phrases_in
+from stratcare.letters import (
+    REJECTED_PHRASES,
+    LetterTemplateError,
+    LetterTemplates,
+    RejectedLanguage,
+    rejected_phrases_in,
+)
 from stratcare.letters.content import AppointmentDetails, PreConsultationLetter
 from stratcare.letters.templates import LETTERS_FOLDER
 
@@ -98,3 +104,16 @@ def test_letters_import_no_io() -> None:
                 names = [node.module]
             offenders += [name for name in names if name.split(".")[0] in ("fastapi", "httpx", "sqlalchemy")]
     assert offenders == []
+
+
+def test_a_clinic_post_template_without_a_section_block_stops_start_up(tmp_path: Path) -> None:
+    folder = tmp_path / "clinic"
+    folder.mkdir()
+    (folder / "post-consultation.html.j2").write_text("{% block purpose %}{% endblock %}", encoding="utf-8")
+    with pytest.raises(LetterTemplateError, match="no block for impact"):
+        _decider(folder)
+
+
+def test_a_clinic_template_that_does_not_compile_stops_start_up(tmp_path: Path) -> None:
+    with pytest.raises(LetterTemplateError):
+        _decider(_clinic_folder(tmp_path, "{% if %}"))

@@ -80,10 +80,13 @@ class SpineLettersDecider:
             clinics[service.planDefinition] = ClinicLetterContent.from_content(
                 content, service.planDefinition
             )
+        templates = LetterTemplates.for_clinic(content.root, clinic_templates)
+        if clinics:
+            templates.check()
         return cls(
             clinics,
             SpineClinicCodes(Terminology(content)),
-            LetterTemplates.for_clinic(content.root, clinic_templates),
+            templates,
             InstrumentRegistry.from_content(content),
             hierarchy,
         )

@@ -54,6 +54,23 @@ class LetterTemplates:
         folders = [content_root / LETTERS_FOLDER]
         return cls([clinic_folder, *folders] if clinic_folder else folders)
 
+    def check(self) -> None:
+        """Raise LetterTemplateError unless every letter template compiles and the post-consultation one
+        has a block for each section: a broken clinic edit stops start-up, not a consultation."""
+        try:
+            for name in LETTER_TEMPLATES:
+                template = self._environment.get_template(name)
+                if name == POST_CONSULTATION:
+                    missing = [
+                        block for block, _ in POST_CONSULTATION_SECTIONS if block not in template.blocks
+                    ]
+                    if missing:
+                        raise LetterTemplateError(
+                            f"letter template {name}: no block for {', '.join(missing)}"
+                        )
+        except TemplateError as exc:
+            raise LetterTemplateError(f"letter template: {exc}") from exc
+
     def render(self, name: str, values: Mapping[str, object]) -> str:
         """The whole letter as HTML; refused when it contains wording patients rejected."""
         try:
