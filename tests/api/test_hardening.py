@@ -250,14 +250,13 @@ class TestPrefetchContent:
     ) -> None:
         body = request_for("low-risk")
         body["prefetch"]["patient"] = {
-            "resourceType": "Observation",
+            "resourceType": "Device",
             "id": "demo-low",
-            "status": "final",
-            "subject": {"reference": "Patient/demo-low"},
+            "patient": {"reference": "Patient/demo-low"},
         }
         caplog.set_level(logging.INFO)
         assert risk_summaries(await client.post(CALL, json=body))
-        assert "prefetch 'patient': Observation is not used" in ignored_reasons(caplog)
+        assert "prefetch 'patient': Device is not used" in ignored_reasons(caplog)
 
     @pytest.mark.parametrize(
         ("path", "value"),
