@@ -32,12 +32,12 @@ def content() -> ContentRepository:
 
 @pytest.fixture(scope="session")
 def registry(content: ContentRepository) -> ServiceRegistry:
-    return ServiceRegistry.from_descriptors(content.service_descriptors)
+    return ServiceRegistry.from_content(content)
 
 
 @pytest.fixture
 def sample() -> Callable[[str], dict[str, Any]]:
-    requests = {scenario.name: scenario for scenario in load_scenarios()}
+    requests = {scenario.name: scenario for scenario in load_scenarios(NOW)}
 
     def make(name: str) -> dict[str, Any]:
         return copy.deepcopy({"service": requests[name].service, **requests[name].request})

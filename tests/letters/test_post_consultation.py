@@ -50,7 +50,9 @@ def _add_condition(request: dict[str, Any], code: dict[str, Any], **extra: Any) 
         "subject": {"reference": "Patient/spine-patient-1"},
         **extra,
     }
-    request["prefetch"]["conditions"]["entry"].append({"resource": condition})
+    conditions = request["prefetch"]["conditions"]
+    conditions["entry"].append({"resource": condition})
+    conditions["total"] = len(conditions["entry"])
 
 
 class TestPostConsultationDrafts:
@@ -183,7 +185,7 @@ class TestWhichEncounters:
         request = sample(POST)
         del request["prefetch"]["encounter"]["reasonCode"]
         post_letter(decide(request))
-        request["prefetch"]["conditions"]["entry"] = []
+        request["prefetch"]["conditions"] = {"resourceType": "Bundle", "type": "searchset", "total": 0}
         assert decide(request).cards == []
 
 
@@ -221,7 +223,7 @@ class TestRedFlagHierarchy:
             request, {"system": "http://snomed.info/sct", "code": "999000111", "display": "Local CES"}
         )
         content = ContentRepository.load()
-        registry = ServiceRegistry.from_descriptors(content.service_descriptors)
+        registry = ServiceRegistry.from_content(content)
         lookup = HierarchyLookup(Server(), timeout_seconds=1.0)
         decider = SpineLettersDecider.from_content(content, registry, None, lookup)
         service = registry.get(request["service"])

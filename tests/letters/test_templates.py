@@ -66,9 +66,7 @@ def _clinic_folder(tmp_path: Path, body: str) -> Path:
 
 def _decider(folder: Path) -> SpineLettersDecider:
     content = ContentRepository.load()
-    return SpineLettersDecider.from_content(
-        content, ServiceRegistry.from_descriptors(content.service_descriptors), folder
-    )
+    return SpineLettersDecider.from_content(content, ServiceRegistry.from_content(content), folder)
 
 
 def test_a_clinic_folder_overrides_a_template(tmp_path: Path, decide: Decide, sample: Any) -> None:
