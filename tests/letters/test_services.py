@@ -14,6 +14,7 @@ import pytest
 from letters.conftest import POST, PRE
 from stratcare.api.app import create_app
 from stratcare.cdshooks.services import ServiceRegistry
+from stratcare.demo.letter_files import save_letter_pdf
 from stratcare.engine.decider_by_kind import DeciderByKind
 from stratcare.settings import Settings
 
@@ -92,3 +93,13 @@ def test_the_wheel_ships_the_letter_templates() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     included = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
     assert included["letters"] == "stratcare/_content/letters"
+
+
+async def test_the_demo_writes_the_drafted_letter_pdf(
+    client: httpx.AsyncClient, sample: Any, tmp_path: Path
+) -> None:
+    body = (await _post(client, sample(POST))).json()
+    written = save_letter_pdf(body, tmp_path / "letter.pdf")
+    assert written is not None
+    assert written.read_bytes().startswith(b"%PDF-")
+    assert save_letter_pdf((await _post(client, sample(PRE))).json(), tmp_path / "none.pdf") is None
