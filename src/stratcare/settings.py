@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, HttpUrl
+from pydantic import Field, HttpUrl, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from stratcare.auth import AuthEnvironment
@@ -71,6 +71,22 @@ class Settings(BaseSettings, AuthEnvironment):
     cors_origin_regex: str | None = Field(
         default=r"https?://(localhost|127\.0\.0\.1)(:\d+)?",
         description="Regular expression of further allowed origins (localhost by default); empty disables.",
+    )
+    capture_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs capture links and form tickets (32+ random bytes, the same on every "
+        "replica); none: a new key per process, so links work only on the process that issued them.",
+    )
+    capture_link_seconds: int = Field(
+        default=900, gt=0, le=7 * 24 * 3600, description="How long a signed capture link may be opened."
+    )
+    capture_form_seconds: int = Field(
+        default=3600, gt=0, le=24 * 3600, description="How long an opened capture form may be submitted."
+    )
+    smart_client_id: str | None = Field(
+        default=None,
+        description="This service's client_id at the EHR's authorization server, for the capture page's "
+        "SMART App Launch; none: /capture/launch is refused.",
     )
 
     writeback: WritebackSettings = Field(

@@ -19,6 +19,7 @@ from stratcare.api.security import (
     warn_auth_off,
     warn_open_fhir_servers,
 )
+from stratcare.capture.wiring import CaptureRuntime, build_capture
 from stratcare.cdshooks.models import DiscoveryResponse
 from stratcare.cdshooks.services import ServiceRegistry
 from stratcare.content import ContentRepository
@@ -54,6 +55,7 @@ class Runtime:
     database: AsyncEngine
     outbox: OutboxStore
     authenticator: ClientAuthenticator
+    capture: CaptureRuntime
 
     def discovery(self) -> DiscoveryResponse:
         return DiscoveryResponse(services=[service.descriptor() for service in self.registry.all()])
@@ -149,6 +151,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             database=ledgers.engine,
             outbox=ledgers.outbox(),
             authenticator=authenticator,
+            capture=build_capture(settings, content, ledgers, utc_now, writeback.wake, http),
         )
 
 

@@ -1,0 +1,79 @@
+"""Builds the capture page's service from the settings, the content and the store."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+from pydantic import SecretStr
+
+from stratcare.capture.pages import CapturePages
+from stratcare.capture.service import CaptureService
+from stratcare.capture.tickets import TicketSigner
+from stratcare.capture.workflow import WORKFLOW_POINT_SYSTEM, WorkflowPointCodes
+from stratcare.content import ContentRepository
+from stratcare.instruments import InstrumentRegistry
+from stratcare.settings import Settings
+from stratcare.store.ledger import SqlLedgers
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CaptureRuntime:
+    service: CaptureService
+    signer: TicketSigner
+    pages: CapturePages
+    fhir_servers: frozenset[str]
+    """Where a completed screen may be written: the configured write-back server."""
+    smart_client_id: str | None
+    link_lifetime: timedelta
+    http: httpx.AsyncClient
+    """For SMART discovery (the service's shared client)."""
+
+    def writes_to(self, base_url: str) -> bool:
+        return base_url.rstrip("/") in self.fhir_servers
+
+
+def build_capture(
+    settings: Settings,
+    content: ContentRepository,
+    ledgers: SqlLedgers,
+    clock: Callable[[], datetime],
+    on_queued: Callable[[], None],
+    http: httpx.AsyncClient,
+) -> CaptureRuntime:
+    secret = settings.capture_secret
+    if secret is None:
+        logger.warning(
+            "STRATCARE_CAPTURE_SECRET is not set: capture links work only on the process that issued them"
+        )
+        secret = SecretStr(secrets.token_urlsafe(32))
+    signer = TicketSigner(secret, clock)
+    service = CaptureService(
+        registry=InstrumentRegistry.from_content(content),
+        points=WorkflowPointCodes.from_code_system(content.resolve("CodeSystem", WORKFLOW_POINT_SYSTEM)),
+        signer=signer,
+        links=ledgers.replay_guard(),
+        ledger=ledgers.capture_ledger(),
+        clock=clock,
+        new_id=uuid.uuid4,
+        form_lifetime=timedelta(seconds=settings.capture_form_seconds),
+        on_queued=on_queued,
+    )
+    # Screens are delivered by the write-back worker, so only a server it writes to can receive them.
+    target = settings.writeback.ehr_base_url if settings.writeback.queues_writes else None
+    return CaptureRuntime(
+        service=service,
+        signer=signer,
+        pages=CapturePages(),
+        fhir_servers=frozenset({str(target).rstrip("/")} if target else set()),
+        smart_client_id=settings.smart_client_id,
+        link_lifetime=timedelta(seconds=settings.capture_link_seconds),
+        http=http,
+    )
