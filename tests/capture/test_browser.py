@@ -62,7 +62,9 @@ def served(tmp_path: Path, fhir_server: FhirTestServer) -> Iterator[tuple[FastAP
     settings.writeback.idle_poll_seconds = 0.05
     app = create_app(settings)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + WAIT_SECONDS
@@ -89,8 +91,13 @@ def seed_patient(fhir: FhirTestServer, patient: str, encounter: str) -> None:
     headers = {"Content-Type": "application/fhir+json", **fhir.auth_headers()}
     resources = [
         {"resourceType": "Patient", "id": patient, "birthDate": "1970-01-01"},
-        {"resourceType": "Encounter", "id": encounter, "status": "in-progress", "class": {"code": "AMB"},
-         "subject": {"reference": f"Patient/{patient}"}},
+        {
+            "resourceType": "Encounter",
+            "id": encounter,
+            "status": "in-progress",
+            "class": {"code": "AMB"},
+            "subject": {"reference": f"Patient/{patient}"},
+        },
     ]
     for resource in resources:
         url = f"{fhir.base_url}/{resource['resourceType']}/{resource['id']}"
@@ -110,6 +117,7 @@ def responses_of(fhir: FhirTestServer, patient: str) -> list[dict[str, Any]]:
 
 def check_layout(page: Any, shots: Path, name: str) -> None:
     page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(shots / f"{name}-first-screen.png"))
     widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert widths[0] <= widths[1], f"{name}: horizontal scrolling ({widths})"
     for fieldset in page.locator("fieldset.question").all():
@@ -121,7 +129,8 @@ def check_layout(page: Any, shots: Path, name: str) -> None:
     )
     assert min(sizes) >= 16, f"{name}: text below 16 px"
     heights = page.evaluate(
-        "Array.from(document.querySelectorAll('label.choice, button')).map(e => e.getBoundingClientRect().height)"
+        "Array.from(document.querySelectorAll('label.choice, button'))"
+        ".map(e => e.getBoundingClientRect().height)"
     )
     assert min(heights) >= 44, f"{name}: a target shorter than 44 px"
 
@@ -166,14 +175,26 @@ def test_a_patient_answers_on_a_tablet_and_the_next_hook_scores_it(
         "context": {"userId": "Practitioner/1", "patientId": patient, "encounterId": encounter},
         # As an EHR whose canonical search matches every version sends it (the local server matches
         # ``questionnaire`` exactly, so the service's own url-only search would miss ``url|version``).
-        "prefetch": {"startBackResponses": {"resourceType": "Bundle", "type": "searchset", "entry": [
-            {"fullUrl": f"{fhir_server.base_url}/QuestionnaireResponse/{response['id']}", "resource": response}
-        ]}},
+        "prefetch": {
+            "startBackResponses": {
+                "resourceType": "Bundle",
+                "type": "searchset",
+                "entry": [
+                    {
+                        "fullUrl": f"{fhir_server.base_url}/QuestionnaireResponse/{response['id']}",
+                        "resource": response,
+                    }
+                ],
+            }
+        },
     }
     if fhir_server.bearer_token:
         hook["fhirAuthorization"] = {
-            "access_token": fhir_server.bearer_token, "token_type": "Bearer", "expires_in": 300,
-            "scope": "patient/*.read", "subject": "stratcare",
+            "access_token": fhir_server.bearer_token,
+            "token_type": "Bearer",
+            "expires_in": 300,
+            "scope": "patient/*.read",
+            "subject": "stratcare",
         }
     answered = httpx.post(f"{base}/cds-services/start-back-encounter-start", json=hook, timeout=20)
     assert answered.status_code == 200, answered.text
@@ -188,7 +209,9 @@ def test_a_patient_answers_on_a_tablet_and_the_next_hook_scores_it(
 
 
 @pytest.mark.parametrize("size", ["tablet", "phone", "narrow"])
-def test_the_form_fits_every_width(served: tuple[FastAPI, str], browser: Any, tmp_path: Path, size: str) -> None:
+def test_the_form_fits_every_width(
+    served: tuple[FastAPI, str], browser: Any, tmp_path: Path, size: str
+) -> None:
     app, base = served
     width, height = SIZES[size]
     page = browser.new_page(viewport={"width": width, "height": height})

@@ -43,14 +43,28 @@ def conditional_questionnaire() -> dict[str, Any]:
         "version": "1",
         "status": "active",
         "item": [
-            {"linkId": "a", "type": "choice", "required": True, "text": "A?", "answerOption": [option("yes"), option("no")]},
+            {
+                "linkId": "a",
+                "type": "choice",
+                "required": True,
+                "text": "A?",
+                "answerOption": [option("yes"), option("no")],
+            },
             {
                 "linkId": "g",
                 "type": "group",
                 "text": "More",
-                "enableWhen": [{"question": "a", "operator": "=", "answerCoding": {"system": YN, "code": "yes"}}],
+                "enableWhen": [
+                    {"question": "a", "operator": "=", "answerCoding": {"system": YN, "code": "yes"}}
+                ],
                 "item": [
-                    {"linkId": "b", "type": "choice", "required": True, "text": "B?", "answerOption": [option("yes"), option("no")]}
+                    {
+                        "linkId": "b",
+                        "type": "choice",
+                        "required": True,
+                        "text": "B?",
+                        "answerOption": [option("yes"), option("no")],
+                    }
                 ],
             },
         ],
@@ -58,7 +72,9 @@ def conditional_questionnaire() -> dict[str, Any]:
 
 
 class TestForm:
-    def test_start_back_has_nine_required_questions_with_their_codings(self, registry: InstrumentRegistry) -> None:
+    def test_start_back_has_nine_required_questions_with_their_codings(
+        self, registry: InstrumentRegistry
+    ) -> None:
         instrument = registry.get("http://stratcare.org/fhir/Questionnaire/start-back")
         assert instrument is not None
         form = read_form(instrument.questionnaire)
@@ -128,7 +144,9 @@ class TestResponse:
         (extension,) = response["extension"]
         assert extension["url"] == WORKFLOW_POINT_EXTENSION
         assert [e["valueCoding"]["code"] for e in extension["extension"]] == ["check-in", "check-in"]
-        assert response["item"][0]["answer"] == [{"valueCoding": {"system": SB, "code": "agree", "display": "Agree"}}]
+        assert response["item"][0]["answer"] == [
+            {"valueCoding": {"system": SB, "code": "agree", "display": "Agree"}}
+        ]
         result = instrument.score(response, "p-1")
         assert isinstance(result, InstrumentResult)
         assert result.band is not None
@@ -140,7 +158,9 @@ class TestResponse:
         form = read_form(conditional_questionnaire())
         checked = check_answers(form, {"a": f"{YN}|yes", "b": f"{YN}|no"})
         points = WorkflowPointCodes({"rooming": "Rooming"}).points("rooming")
-        response = build_response(form, dict(checked.answers), ResponseContext("r", "p", None, datetime.now(UTC), points))
+        response = build_response(
+            form, dict(checked.answers), ResponseContext("r", "p", None, datetime.now(UTC), points)
+        )
         QuestionnaireResponse.model_validate(response)
         assert "encounter" not in response
         assert response["item"][1]["item"][0]["linkId"] == "b"

@@ -73,7 +73,13 @@ async def launch(request: Request, runtime: RuntimeDep, iss: str = "", launch: s
         return _refused(runtime, f"{exc}.", 502)
     url, pending = authorization_request(capture.smart_client_id, _callback(request), server, iss, launch)
     response = RedirectResponse(url, status_code=302, headers=HEADERS)
-    cookie = capture.signer.sign(LAUNCH_AUDIENCE, pending.__dict__, timedelta(seconds=LAUNCH_SECONDS))
+    claims = {
+        "ehr": pending.iss,  # not "iss": that claim names this service, the signer
+        "state": pending.state,
+        "code_verifier": pending.code_verifier,
+        "token_endpoint": pending.token_endpoint,
+    }
+    cookie = capture.signer.sign(LAUNCH_AUDIENCE, claims, timedelta(seconds=LAUNCH_SECONDS))
     secure = request.url.scheme == "https"
     response.set_cookie(
         LAUNCH_COOKIE,
@@ -97,7 +103,7 @@ async def callback(request: Request, runtime: RuntimeDep, code: str = "", state:
         return _refused(
             runtime, "The launch took too long or was not started here; start it again from the EHR.", 400
         )
-    pending = PendingLaunch(claims["iss"], claims["state"], claims["code_verifier"], claims["token_endpoint"])
+    pending = PendingLaunch(claims["ehr"], claims["state"], claims["code_verifier"], claims["token_endpoint"])
     if not state or state != pending.state or not code:
         return _refused(runtime, "The authorization answer does not match this launch; start it again.", 400)
     try:
