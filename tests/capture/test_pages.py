@@ -109,3 +109,29 @@ class TestSubmit:
         ticket = await opened(client, app)
         response = await client.post("/capture/submit", data={"ticket": ticket + "x", **all_answers()})
         assert response.status_code == 403
+
+
+class TestCli:
+    def test_capture_link_prints_a_signed_link(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from typer.testing import CliRunner
+
+        from stratcare.cli import app as cli
+
+        monkeypatch.setenv("STRATCARE_CAPTURE_SECRET", "a-test-secret-of-enough-length-0123456789")
+        monkeypatch.setenv("STRATCARE_WRITEBACK_EHR_BASE_URL", "http://ehr.test/fhir")
+        args = ["capture-link", "--patient", "p-1", "--questionnaire", START_BACK, "--point", "check-in"]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith("http://127.0.0.1:8080/capture/link/")
+
+    def test_an_unknown_point_is_one_sentence(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from typer.testing import CliRunner
+
+        from stratcare.cli import app as cli
+
+        monkeypatch.setenv("STRATCARE_CAPTURE_SECRET", "a-test-secret-of-enough-length-0123456789")
+        monkeypatch.setenv("STRATCARE_WRITEBACK_EHR_BASE_URL", "http://ehr.test/fhir")
+        args = ["capture-link", "--patient", "p-1", "--questionnaire", START_BACK, "--point", "lobby"]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 2
+        assert "unknown workflow point 'lobby'" in result.output

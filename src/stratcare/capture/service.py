@@ -78,9 +78,7 @@ class CaptureService:
         self._form_lifetime, self._on_queued = form_lifetime, on_queued
 
     def issue_link(self, context: CaptureContext, lifetime: timedelta) -> str:
-        self._form_for(context.questionnaire)
-        self._points.require((context.prompted, context.completed))
-        return self._signer.issue(LINK_AUDIENCE, context, str(self._new_id()), lifetime)
+        return issue_link(self._registry, self._points, self._signer, context, lifetime, self._new_id())
 
     async def open_link(self, token: str) -> OpenScreen:
         ticket = self._signer.verify(LINK_AUDIENCE, token)
@@ -120,19 +118,38 @@ class CaptureService:
         return Accepted(screen.form, result, lines, first)
 
     def _form_for(self, canonical: str) -> Form:
-        url, _, version = canonical.partition("|")
-        instrument = self._registry.get(url)
-        if instrument is None:
-            missing = self._registry.unavailable.get(url)
-            raise CaptureRefused(missing.reason if missing else "this questionnaire is not offered here")
-        if version and version != instrument.definition.version:
-            raise CaptureRefused(f"version {version} of this questionnaire is not offered here")
-        return read_form(instrument.questionnaire)
+        return offered_form(self._registry, canonical)
 
     def _score(self, form: Form, response: dict[str, object], patient_id: str) -> InstrumentResult | None:
         instrument = self._registry.get(form.url)
         scored = instrument.score(response, patient_id) if instrument is not None else None
         return scored if isinstance(scored, InstrumentResult) else None
+
+
+def offered_form(registry: InstrumentRegistry, canonical: str) -> Form:
+    """The form of an instrument the registry offers; anything else is refused with the reason."""
+    url, _, version = canonical.partition("|")
+    instrument = registry.get(url)
+    if instrument is None:
+        missing = registry.unavailable.get(url)
+        raise CaptureRefused(missing.reason if missing else "this questionnaire is not offered here")
+    if version and version != instrument.definition.version:
+        raise CaptureRefused(f"version {version} of this questionnaire is not offered here")
+    return read_form(instrument.questionnaire)
+
+
+def issue_link(
+    registry: InstrumentRegistry,
+    points: WorkflowPointCodes,
+    signer: TicketSigner,
+    context: CaptureContext,
+    lifetime: timedelta,
+    link_id: UUID,
+) -> str:
+    """A signed single-use link token for an offered Questionnaire and known workflow points."""
+    offered_form(registry, context.questionnaire)
+    points.require((context.prompted, context.completed))
+    return signer.issue(LINK_AUDIENCE, context, str(link_id), lifetime)
 
 
 def _screen(ticket: Ticket, form: Form, now: datetime, result: InstrumentResult | None) -> CapturedScreen:

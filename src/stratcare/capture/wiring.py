@@ -40,6 +40,20 @@ class CaptureRuntime:
         return base_url.rstrip("/") in self.fhir_servers
 
 
+def link_signer(settings: Settings, clock: Callable[[], datetime]) -> TicketSigner:
+    secret = settings.capture_secret
+    if secret is None:
+        logger.warning(
+            "STRATCARE_CAPTURE_SECRET is not set: capture links work only on the process that issued them"
+        )
+        secret = SecretStr(secrets.token_urlsafe(32))
+    return TicketSigner(secret, clock)
+
+
+def workflow_points(content: ContentRepository) -> WorkflowPointCodes:
+    return WorkflowPointCodes.from_code_system(content.resolve("CodeSystem", WORKFLOW_POINT_SYSTEM))
+
+
 def build_capture(
     settings: Settings,
     content: ContentRepository,
@@ -48,16 +62,10 @@ def build_capture(
     on_queued: Callable[[], None],
     http: httpx.AsyncClient,
 ) -> CaptureRuntime:
-    secret = settings.capture_secret
-    if secret is None:
-        logger.warning(
-            "STRATCARE_CAPTURE_SECRET is not set: capture links work only on the process that issued them"
-        )
-        secret = SecretStr(secrets.token_urlsafe(32))
-    signer = TicketSigner(secret, clock)
+    signer = link_signer(settings, clock)
     service = CaptureService(
         registry=InstrumentRegistry.from_content(content),
-        points=WorkflowPointCodes.from_code_system(content.resolve("CodeSystem", WORKFLOW_POINT_SYSTEM)),
+        points=workflow_points(content),
         signer=signer,
         links=ledgers.replay_guard(),
         ledger=ledgers.capture_ledger(),
