@@ -41,7 +41,13 @@ class Settings(BaseSettings, AuthEnvironment):
         default=4.0,
         gt=0,
         le=60,
-        description="Upper bound for each outbound FHIR request made to complete a prefetch.",
+        description="Deadline for completing a hook call's prefetch: every FHIR request and page it needs.",
+    )
+    fhir_max_pages: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Most pages read for one prefetch search; a longer result is refused (412), never cut.",
     )
     terminology_server_url: HttpUrl | None = Field(
         default=None,

@@ -124,7 +124,7 @@ async def hierarchy_lookup(settings: Settings, stack: AsyncExitStack) -> Hierarc
 @asynccontextmanager
 async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     content = ContentRepository.load(settings.content_dir)
-    registry = ServiceRegistry.from_descriptors(content.service_descriptors)
+    registry = ServiceRegistry.from_content(content)
     ledgers = await SqlLedgers.open(settings.database_url)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(ledgers.close)
@@ -145,6 +145,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 clock=utc_now,
                 new_uuid=uuid.uuid4,
                 fhir_timeout_seconds=settings.fhir_timeout_seconds,
+                fhir_max_pages=settings.fhir_max_pages,
                 writeback=writeback,
             ),
             feedback=FeedbackService(registry, ledgers.feedback_ledger, utc_now),

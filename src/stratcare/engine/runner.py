@@ -13,7 +13,7 @@ from uuid import UUID
 
 from stratcare.cdshooks.context import HookContext, parse_context
 from stratcare.cdshooks.models import HookRequest, HookResponse
-from stratcare.cdshooks.prefetch import resolve_prefetch
+from stratcare.cdshooks.prefetch import PrefetchLimits, resolve_prefetch
 from stratcare.cdshooks.services import CdsService, ServiceRegistry
 from stratcare.engine.ports import HookCallFacts, HookLedger, IssuedCard
 from stratcare.engine.record import PatientRecord, build_record
@@ -61,6 +61,7 @@ class HookRunner:
         new_uuid: Callable[[], UUID],
         fhir_timeout_seconds: float,
         writeback: HookWriteback,
+        fhir_max_pages: int = 10,
     ) -> None:
         self._registry = registry
         self._decider = decider
@@ -68,7 +69,7 @@ class HookRunner:
         self._unit_of_work = unit_of_work
         self._clock = clock
         self._new_uuid = new_uuid
-        self._timeout = fhir_timeout_seconds
+        self._limits = PrefetchLimits(timeout_seconds=fhir_timeout_seconds, max_pages=fhir_max_pages)
         self._writeback = writeback
 
     async def run(self, service_id: str, request: HookRequest, *, endpoint_url: str) -> HookResponse:
@@ -94,14 +95,20 @@ class HookRunner:
                 ],
             )
         context = parse_context(request.hook, request.context)
+        _check_token_patient(request, context)
         received_at = self._clock()
         try:
-            prefetch = await resolve_prefetch(service.prefetch, request, self._reader, self._timeout)
+            prefetch = await resolve_prefetch(service.prefetch, request, self._reader, self._limits)
+            record = build_record(prefetch.values, context.patientId, context.encounterId)
         except PrefetchUnavailable:
             facts = _facts(service, request, context, received_at, "prefetch-unavailable")
             await self._record(facts, None, WritebackPlan())
             raise
-        record = build_record(prefetch.values, context.patientId, context.encounterId)
+        for key, why in prefetch.refused.items():
+            logger.info(
+                "prefetch value refused and fetched",
+                extra={"hookInstance": str(request.hookInstance), "key": key, "reason": why},
+            )
         for reason, count in Counter(record.ignored).items():
             logger.info(
                 "prefetch resource ignored",
@@ -151,6 +158,22 @@ class HookRunner:
                 decision.cards if decision else [],
                 plan.queued,
             )
+
+
+def _check_token_patient(request: HookRequest, context: HookContext) -> None:
+    """A token lent for one patient (``fhirAuthorization.patient``) must be for the patient in context."""
+    lent = request.fhirAuthorization
+    if lent is not None and lent.patient is not None and lent.patient != context.patientId:
+        raise InvalidHookRequest(
+            "fhirAuthorization.patient is not the patient in context",
+            [
+                Issue(
+                    code="invalid",
+                    diagnostics="fhirAuthorization.patient differs from context.patientId",
+                    expression=("fhirAuthorization.patient",),
+                )
+            ],
+        )
 
 
 def _facts(
