@@ -173,20 +173,6 @@ def test_a_patient_answers_on_a_tablet_and_the_next_hook_scores_it(
         "hookInstance": str(uuid.uuid4()),
         "fhirServer": fhir_server.base_url,
         "context": {"userId": "Practitioner/1", "patientId": patient, "encounterId": encounter},
-        # As an EHR whose canonical search matches every version sends it (the local server matches
-        # ``questionnaire`` exactly, so the service's own url-only search would miss ``url|version``).
-        "prefetch": {
-            "startBackResponses": {
-                "resourceType": "Bundle",
-                "type": "searchset",
-                "entry": [
-                    {
-                        "fullUrl": f"{fhir_server.base_url}/QuestionnaireResponse/{response['id']}",
-                        "resource": response,
-                    }
-                ],
-            }
-        },
     }
     if fhir_server.bearer_token:
         hook["fhirAuthorization"] = {
