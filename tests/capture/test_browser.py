@@ -2,7 +2,8 @@
 QuestionnaireResponse reaches the real local FHIR server through the outbox, and the next hook call scores it.
 
 Layouts are checked at tablet (768×1024) and phone (375×667, 320×640) sizes: no horizontal scrolling, every
-question visible when scrolled to, body text at 16 px or more, targets 44 px or taller. Screenshots are kept
+question visible when scrolled to, body text at 16 px or more, targets 44 px or taller, text contrast
+at least 4.5:1. Screenshots are kept
 in the test's tmp_path for a person to look at.
 """
 
@@ -39,6 +40,27 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+CONTRAST = """
+() => {
+  const rgb = (c) => c.match(/[\\d.]+/g).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map((v) => v / 255)
+    .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4))
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length < 4 || c[3] > 0) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  return Array.from(document.querySelectorAll("h1, h2, legend, label, p, li, a, button, span"))
+    .filter((e) => e.offsetParent !== null)
+    .map((e) => {
+      const a = lum(rgb(getComputedStyle(e).color).slice(0, 3)), b = lum(background(e));
+      return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    });
+}
+"""
 SIZES = {"tablet": (768, 1024), "phone": (375, 667), "narrow": (320, 640)}
 WAIT_SECONDS = 30.0
 
@@ -133,6 +155,7 @@ def check_layout(page: Any, shots: Path, name: str) -> None:
         ".map(e => e.getBoundingClientRect().height)"
     )
     assert min(heights) >= 44, f"{name}: a target shorter than 44 px"
+    assert min(page.evaluate(CONTRAST)) >= 4.5, f"{name}: text contrast below 4.5:1"
 
 
 def test_a_patient_answers_on_a_tablet_and_the_next_hook_scores_it(
