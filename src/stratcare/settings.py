@@ -80,6 +80,7 @@ class Settings(BaseSettings, AuthEnvironment):
     )
     capture_secret: SecretStr | None = Field(
         default=None,
+        min_length=32,
         description="Key that signs capture links and form tickets (32+ random bytes, the same on every "
         "replica); none: a new key per process, so links work only on the process that issued them.",
     )

@@ -168,3 +168,12 @@ class TestResponse:
     def test_an_unknown_workflow_point_is_refused(self) -> None:
         with pytest.raises(UnknownWorkflowPoint, match="kiosk"):
             WorkflowPointCodes({"rooming": "Rooming"}).points("kiosk")
+
+
+def test_a_short_capture_secret_is_refused() -> None:
+    from pydantic import ValidationError
+
+    from stratcare.settings import Settings
+
+    with pytest.raises(ValidationError, match="capture_secret"):
+        Settings(capture_secret="too-short-for-hs256")
