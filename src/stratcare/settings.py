@@ -29,6 +29,11 @@ class Settings(BaseSettings, AuthEnvironment):
         default="sqlite+aiosqlite:///./stratcare.db",
         description="SQLAlchemy URL of the store: SQLite by default, PostgreSQL in production.",
     )
+    database_upgrade_on_start: bool = Field(
+        default=True,
+        description="Migrate the store to this release's schema when the service or a worker starts "
+        "(false: run `stratcare db upgrade` yourself, e.g. as a Job; start-up then checks the revision).",
+    )
     content_dir: Path | None = Field(
         default=None,
         description="Folder holding hooks/, questionnaires/, plan_definitions/ and terminology/.",

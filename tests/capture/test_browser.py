@@ -219,12 +219,13 @@ def test_a_patient_answers_on_a_tablet_and_the_next_hook_scores_it(
 
 @pytest.mark.parametrize("size", ["tablet", "phone", "narrow"])
 def test_the_form_fits_every_width(
-    served: tuple[FastAPI, str], browser: Any, tmp_path: Path, size: str
+    served: tuple[FastAPI, str], browser: Any, fhir_server: FhirTestServer, tmp_path: Path, size: str
 ) -> None:
     app, base = served
     width, height = SIZES[size]
     page = browser.new_page(viewport={"width": width, "height": height})
-    page.goto(base + issue_link(app))
+    page.goto(base + issue_link(app, context(fhir_server=fhir_server.base_url)))
+    assert page.locator("fieldset.question").count() == 9
     check_layout(page, tmp_path, f"{size}-form")
     page.get_by_role("button", name="Send my answers").click()
     check_layout(page, tmp_path, f"{size}-unanswered")

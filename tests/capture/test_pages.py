@@ -52,6 +52,13 @@ class TestLink:
         assert response.status_code == 403
         assert "not one this service signed" in response.text
 
+    async def test_a_link_to_a_server_not_configured_for_write_back_is_refused(
+        self, client: httpx.AsyncClient, app: FastAPI
+    ) -> None:
+        response = await client.get(issue_link(app, context(fhir_server="http://elsewhere.test/fhir")))
+        assert response.status_code == 410
+        assert "not configured to write" in response.text
+
     async def test_an_unavailable_instrument_is_not_offered(
         self, app: FastAPI, client: httpx.AsyncClient
     ) -> None:

@@ -65,7 +65,7 @@ async def launch(request: Request, runtime: RuntimeDep, iss: str = "", launch: s
         )
     if not iss or not launch:
         return _refused(runtime, "The EHR launch must give both launch and iss.", 400)
-    if not capture.writes_to(iss):
+    if capture.target(iss) is None:
         return _refused(runtime, "This service does not write to that EHR's FHIR server.", 403)
     try:
         server = await discover(capture.http, iss)
@@ -168,7 +168,7 @@ def _smart_context(
         patient_id=patient,
         encounter_id=encounter or (str(given_encounter) if given_encounter else None),
         questionnaire=questionnaire,
-        fhir_server=iss.rstrip("/"),
+        fhir_server=iss,
         prompted=prompted,
         completed=completed,
         launch="smart",

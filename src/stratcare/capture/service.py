@@ -71,11 +71,13 @@ class CaptureService:
         clock: Callable[[], datetime],
         new_id: Callable[[], UUID],
         form_lifetime: timedelta,
+        writes_to: Callable[[str], bool],
         on_queued: Callable[[], None] = lambda: None,
     ) -> None:
         self._registry, self._points, self._signer = registry, points, signer
         self._links, self._ledger, self._clock, self._new_id = links, ledger, clock, new_id
         self._form_lifetime, self._on_queued = form_lifetime, on_queued
+        self._writes_to = writes_to
 
     def issue_link(self, context: CaptureContext, lifetime: timedelta) -> str:
         return issue_link(self._registry, self._points, self._signer, context, lifetime, self._new_id())
@@ -87,6 +89,7 @@ class CaptureService:
         return self.open(ticket.context)
 
     def open(self, context: CaptureContext) -> OpenScreen:
+        self._require_target(context)
         form = self._form_for(context.questionnaire)
         self._points.require((context.prompted, context.completed))
         ticket = self._signer.issue(FORM_AUDIENCE, context, str(self._new_id()), self._form_lifetime)
@@ -98,6 +101,7 @@ class CaptureService:
 
     async def submit(self, token: str, submitted: Mapping[str, str]) -> Accepted | Incomplete:
         ticket, screen = self.resume(token)
+        self._require_target(ticket.context)
         checked = check_answers(screen.form, submitted)
         if not checked.complete:
             return Incomplete(screen, {k: v.value for k, v in checked.answers.items()}, checked.unanswered)
@@ -116,6 +120,10 @@ class CaptureService:
             self._on_queued()
         lines = tuple(card_lines(result)) if result is not None else ()
         return Accepted(screen.form, result, lines, first)
+
+    def _require_target(self, context: CaptureContext) -> None:
+        if not self._writes_to(context.fhir_server):
+            raise CaptureRefused("this service is not configured to write to that record system")
 
     def _form_for(self, canonical: str) -> Form:
         return offered_form(self._registry, canonical)

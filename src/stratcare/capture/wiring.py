@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 import httpx
 from pydantic import SecretStr
 
+from stratcare.auth import normalise_fhir_url
 from stratcare.capture.pages import CapturePages
 from stratcare.capture.service import CaptureService
 from stratcare.capture.tickets import TicketSigner
@@ -20,6 +21,7 @@ from stratcare.content import ContentRepository
 from stratcare.instruments import InstrumentRegistry
 from stratcare.settings import Settings
 from stratcare.store.ledger import SqlLedgers
+from stratcare.writeback.targets import WritebackTargets
 
 logger = logging.getLogger(__name__)
 
@@ -29,15 +31,22 @@ class CaptureRuntime:
     service: CaptureService
     signer: TicketSigner
     pages: CapturePages
-    fhir_servers: frozenset[str]
-    """Where a completed screen may be written: the configured write-back server."""
+    targets: WritebackTargets
+    """Where a completed screen may be written: a server configured for write-back, as for hook calls."""
     smart_client_id: str | None
     link_lifetime: timedelta
     http: httpx.AsyncClient
     """For SMART discovery (the service's shared client)."""
 
-    def writes_to(self, base_url: str) -> bool:
-        return base_url.rstrip("/") in self.fhir_servers
+    def target(self, base_url: str) -> str | None:
+        return _target(self.targets, base_url)
+
+
+def _target(targets: WritebackTargets, base_url: str) -> str | None:
+    """The normalised write-back target ``base_url`` names, or None when screens may not go there."""
+    if not (targets.queues_writes and targets.configured(base_url)):
+        return None
+    return normalise_fhir_url(base_url)
 
 
 def link_signer(settings: Settings, clock: Callable[[], datetime]) -> TicketSigner:
@@ -61,6 +70,7 @@ def build_capture(
     clock: Callable[[], datetime],
     on_queued: Callable[[], None],
     http: httpx.AsyncClient,
+    targets: WritebackTargets,
 ) -> CaptureRuntime:
     signer = link_signer(settings, clock)
     service = CaptureService(
@@ -72,15 +82,14 @@ def build_capture(
         clock=clock,
         new_id=uuid.uuid4,
         form_lifetime=timedelta(seconds=settings.capture_form_seconds),
+        writes_to=lambda base_url: _target(targets, base_url) is not None,
         on_queued=on_queued,
     )
-    # Screens are delivered by the write-back worker, so only a server it writes to can receive them.
-    target = settings.writeback.ehr_base_url if settings.writeback.queues_writes else None
     return CaptureRuntime(
         service=service,
         signer=signer,
         pages=CapturePages(),
-        fhir_servers=frozenset({str(target).rstrip("/")} if target else set()),
+        targets=targets,
         smart_client_id=settings.smart_client_id,
         link_lifetime=timedelta(seconds=settings.capture_link_seconds),
         http=http,

@@ -72,11 +72,16 @@ class HookRunner:
         self._limits = PrefetchLimits(timeout_seconds=fhir_timeout_seconds, max_pages=fhir_max_pages)
         self._writeback = writeback
 
-    async def run(self, service_id: str, request: HookRequest, *, endpoint_url: str) -> HookResponse:
+    async def run(
+        self, service_id: str, request: HookRequest, *, endpoint_url: str, issuer: str | None = None
+    ) -> HookResponse:
+        """Answer one hook call; ``issuer`` is the verified caller (None with authentication off)."""
         with serving_hook_call(request.hookInstance):
-            return await self._run(service_id, request, endpoint_url)
+            return await self._run(service_id, request, endpoint_url, issuer)
 
-    async def _run(self, service_id: str, request: HookRequest, endpoint_url: str) -> HookResponse:
+    async def _run(
+        self, service_id: str, request: HookRequest, endpoint_url: str, issuer: str | None
+    ) -> HookResponse:
         service = self._registry.get(service_id)
         if request.hook != service.hook:
             raise InvalidHookRequest(
@@ -118,7 +123,7 @@ class HookRunner:
         answers = await self._decider.consult_terminology(service, record)
         decision = self._decider.decide(service, context, record, received_at, self._new_uuid, answers)
         outcome = "cards" if decision.cards else "no-cards"
-        plan = self._plan_writeback(request, context, decision)
+        plan = self._plan_writeback(request, context, decision, issuer)
         await self._record(_facts(service, request, context, received_at, outcome), decision, plan)
         self._writeback.committed(plan)
         logger.info(
@@ -138,7 +143,7 @@ class HookRunner:
         )
 
     def _plan_writeback(
-        self, request: HookRequest, context: HookContext, decision: Decision
+        self, request: HookRequest, context: HookContext, decision: Decision, issuer: str | None
     ) -> WritebackPlan:
         lent = request.fhirAuthorization
         return self._writeback.plan(
@@ -146,6 +151,7 @@ class HookRunner:
             patient_id=context.patientId,
             encounter_id=context.encounterId,
             fhir_server=str(request.fhirServer) if request.fhirServer else None,
+            issuer=issuer,
             token=LentToken(lent.access_token, lent.expires_in) if lent else None,
             assessments=decision.assessments,
         )

@@ -44,7 +44,7 @@ class SqlCaptureLedger:
             row = {**screen.__dict__, "authored": as_utc(screen.authored, "authored")}
             if (await connection.execute(statement, row)).first() is None:
                 return False
-            queue = insert_or_ignore(connection, outbox, ["key"])
+            queue = insert_or_ignore(connection, outbox, ["fhir_server", "key"])
             await connection.execute(
                 queue,
                 {
