@@ -331,3 +331,48 @@ async def _on_outbox(settings: Settings, operation: Callable[[OutboxStore], Awai
 
 if __name__ == "__main__":
     app()
+
+
+@app.command("capture-link")
+def capture_link(
+    patient: Annotated[str, typer.Option(help="Patient id on the EHR's FHIR server.")],
+    questionnaire: Annotated[str, typer.Option(help="Questionnaire canonical (url or url|version).")],
+    point: Annotated[str, typer.Option(help="Where in the visit: pre-visit, check-in, rooming, clinician.")],
+    encounter: Annotated[str | None, typer.Option(help="Encounter id, when known.")] = None,
+    base_url: Annotated[str, typer.Option(help="This service's public URL.")] = "http://127.0.0.1:8080",
+) -> None:
+    """Print a signed, short-lived, single-use capture link (kiosks, portal messages, the demo)."""
+    import uuid
+
+    from stratcare.api.runtime import utc_now
+    from stratcare.auth import normalise_fhir_url
+    from stratcare.capture import CaptureContext, CaptureRefused
+    from stratcare.capture.service import issue_link
+    from stratcare.capture.wiring import link_signer, workflow_points
+    from stratcare.capture.workflow import UnknownWorkflowPoint
+    from stratcare.content import ContentRepository
+    from stratcare.instruments import InstrumentRegistry
+    from stratcare.settings import Settings
+
+    settings = Settings()
+    target = settings.writeback.ehr_base_url
+    if settings.capture_secret is None or target is None:
+        typer.echo("Set STRATCARE_CAPTURE_SECRET and STRATCARE_WRITEBACK_EHR_BASE_URL first.", err=True)
+        raise typer.Exit(2)
+    content = ContentRepository.load(settings.content_dir)
+    server = normalise_fhir_url(str(target)) or str(target)
+    context = CaptureContext(patient, encounter, questionnaire, server, point, point, "link")
+    lifetime = timedelta(seconds=settings.capture_link_seconds)
+    try:
+        token = issue_link(
+            InstrumentRegistry.from_content(content),
+            workflow_points(content),
+            link_signer(settings, utc_now),
+            context,
+            lifetime,
+            uuid.uuid4(),
+        )
+    except (CaptureRefused, UnknownWorkflowPoint) as exc:
+        typer.echo(f"Cannot issue the link: {exc}.", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"{base_url.rstrip('/')}/capture/link/{token}")

@@ -99,6 +99,23 @@ class Settings(BaseSettings, AuthEnvironment):
         default=None,
         description="Serve /docs, /redoc and /openapi.json (default: in development only).",
     )
+    capture_secret: SecretStr | None = Field(
+        default=None,
+        min_length=32,
+        description="Key that signs capture links and form tickets (32+ random bytes, the same on every "
+        "replica); none: a new key per process, so links work only on the process that issued them.",
+    )
+    capture_link_seconds: int = Field(
+        default=900, gt=0, le=7 * 24 * 3600, description="How long a signed capture link may be opened."
+    )
+    capture_form_seconds: int = Field(
+        default=3600, gt=0, le=24 * 3600, description="How long an opened capture form may be submitted."
+    )
+    smart_client_id: str | None = Field(
+        default=None,
+        description="This service's client_id at the EHR's authorization server, for the capture page's "
+        "SMART App Launch; none: /capture/launch is refused.",
+    )
 
     writeback: WritebackSettings = Field(
         default_factory=WritebackSettings, description="Write-back of results (STRATCARE_WRITEBACK_*)."

@@ -11,6 +11,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from stratcare import __version__
 from stratcare.api.authentication import AuthenticationMiddleware
+from stratcare.api.capture import router as capture_router
 from stratcare.api.cds_services import router as cds_router
 from stratcare.api.errors import install_error_handlers
 from stratcare.api.health import router as health_router
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cds_router)
     app.include_router(health_router)
     app.include_router(metrics_router)
+    app.include_router(capture_router)
     return app
 
 

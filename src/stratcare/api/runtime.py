@@ -19,6 +19,7 @@ from stratcare.api.security import (
     warn_auth_off,
     warn_open_fhir_servers,
 )
+from stratcare.capture.wiring import CaptureRuntime, build_capture
 from stratcare.cdshooks.models import DiscoveryResponse
 from stratcare.cdshooks.services import ServiceRegistry
 from stratcare.content import ContentRepository
@@ -61,6 +62,7 @@ class Runtime:
     authenticator: ClientAuthenticator
     writeback_targets: WritebackTargets
     metrics: ServiceMetrics
+    capture: CaptureRuntime
 
     def discovery(self) -> DiscoveryResponse:
         return DiscoveryResponse(services=[service.descriptor() for service in self.registry.all()])
@@ -184,6 +186,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             authenticator=authenticator,
             writeback_targets=targets,
             metrics=metrics,
+            capture=build_capture(settings, content, ledgers, utc_now, writeback.wake, http, targets),
         )
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from stratcare.auth.replay import ReplayGuard
 from stratcare.store.calls import SqlHookLedger
+from stratcare.store.captures import SqlCaptureLedger
 from stratcare.store.database import create_engine
 from stratcare.store.feedback import SqlFeedbackLedger
 from stratcare.store.migrate import require_current_schema, upgrade_schema
@@ -48,6 +49,9 @@ class SqlLedgers:
 
     def outbox(self) -> OutboxStore:
         return SqlOutbox(self.engine)
+
+    def capture_ledger(self) -> SqlCaptureLedger:
+        return SqlCaptureLedger(self.engine)
 
     def replay_guard(self) -> ReplayGuard:
         """The one guard of this store (it remembers when it last purged expired rows)."""

@@ -197,3 +197,21 @@ jwt_replay = Table(
     Column("jti", Text(), primary_key=True),
     Column("expires_at", UtcDateTime(), nullable=False, index=True),
 )
+
+# One row per screen completed on the capture page; workflow points are codes of CodeSystem workflow-point.
+capture_screens = Table(
+    "capture_screens",
+    metadata,
+    Column("id", _id(), primary_key=True, autoincrement=True),
+    Column("response_id", Text(), nullable=False, unique=True),
+    Column("questionnaire", Text(), nullable=False),
+    Column("patient_id", Text(), nullable=False),
+    Column("encounter_id", Text()),
+    Column("fhir_server", Text(), nullable=False),
+    Column("launch", String(16), nullable=False),
+    Column("prompted_at_point", String(32), nullable=False),
+    Column("completed_at_point", String(32), nullable=False),
+    Column("authored", UtcDateTime(), nullable=False),
+    Column("risk_band", String(64)),
+    Index(None, "authored"),
+)

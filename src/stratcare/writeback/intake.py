@@ -71,3 +71,7 @@ class HookWriteback:
         """Call after the writes are committed: wakes the worker so delivery starts at once."""
         if plan.queued:
             self._notify()
+
+    def wake(self) -> None:
+        """Wake the worker after writes queued elsewhere (the capture page) were committed."""
+        self._notify()
