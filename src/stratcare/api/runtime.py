@@ -28,6 +28,7 @@ from stratcare.engine.hierarchy import HierarchyLookup
 from stratcare.engine.runner import HookRunner
 from stratcare.fhir.client import HttpxFhirClient
 from stratcare.fhir.terminology_server import HttpxTerminologyServer
+from stratcare.reports.clinic import clinic_reader
 from stratcare.settings import Settings
 from stratcare.store.ledger import SqlLedgers
 from stratcare.writeback.delivery import TokenHandoff
@@ -144,6 +145,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 new_uuid=uuid.uuid4,
                 fhir_timeout_seconds=settings.fhir_timeout_seconds,
                 writeback=writeback,
+                clinic_of=clinic_reader(settings.reports.clinic_source),
             ),
             feedback=FeedbackService(registry, ledgers.feedback_ledger, utc_now),
             database=ledgers.engine,

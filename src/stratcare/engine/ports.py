@@ -27,6 +27,10 @@ class HookCallFacts:
     received_at: datetime
     outcome: str
     """``cards``, ``no-cards`` or ``prefetch-unavailable``."""
+    clinic: str | None = None
+    """The encounter's clinic for reports (its serviceProvider or location, as configured)."""
+    workflow_point: str | None = None
+    """Where in the workflow the hook ran (pre-visit, rooming, clinician); None: not recorded."""
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from stratcare.cdshooks.context import HookContext, parse_context
@@ -25,6 +25,7 @@ from stratcare.pathways.subsumption import KnownSubsumptions
 from stratcare.writeback.intake import HookWriteback, LentToken, WritebackPlan
 
 logger = logging.getLogger(__name__)
+JsonObject = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class HookRunner:
         new_uuid: Callable[[], UUID],
         fhir_timeout_seconds: float,
         writeback: HookWriteback,
+        clinic_of: Callable[[JsonObject | None], str | None] = lambda _encounter: None,
     ) -> None:
         self._registry = registry
         self._decider = decider
@@ -70,6 +72,7 @@ class HookRunner:
         self._new_uuid = new_uuid
         self._timeout = fhir_timeout_seconds
         self._writeback = writeback
+        self._clinic_of = clinic_of
 
     async def run(self, service_id: str, request: HookRequest, *, endpoint_url: str) -> HookResponse:
         with serving_hook_call(request.hookInstance):
@@ -112,7 +115,9 @@ class HookRunner:
         decision = self._decider.decide(service, context, record, received_at, self._new_uuid, answers)
         outcome = "cards" if decision.cards else "no-cards"
         plan = self._plan_writeback(request, context, decision)
-        await self._record(_facts(service, request, context, received_at, outcome), decision, plan)
+        facts = _facts(service, request, context, received_at, outcome)
+        facts = replace(facts, clinic=self._clinic_of(record.encounter))
+        await self._record(facts, decision, plan)
         self._writeback.committed(plan)
         logger.info(
             "hook answered",
