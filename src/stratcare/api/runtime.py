@@ -31,6 +31,7 @@ from stratcare.fhir.terminology_server import HttpxTerminologyServer
 from stratcare.reports.clinic import clinic_reader
 from stratcare.settings import Settings
 from stratcare.store.ledger import SqlLedgers
+from stratcare.store.reports_support import SqlClinicianSupport
 from stratcare.writeback.delivery import TokenHandoff
 from stratcare.writeback.intake import HookWriteback
 from stratcare.writeback.outbox import OutboxStore
@@ -146,6 +147,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 fhir_timeout_seconds=settings.fhir_timeout_seconds,
                 writeback=writeback,
                 clinic_of=clinic_reader(settings.reports.clinic_source),
+                support=SqlClinicianSupport(ledgers.engine, settings.reports),
             ),
             feedback=FeedbackService(registry, ledgers.feedback_ledger, utc_now),
             database=ledgers.engine,

@@ -15,7 +15,13 @@ from stratcare.cdshooks.context import HookContext, parse_context
 from stratcare.cdshooks.models import HookRequest, HookResponse
 from stratcare.cdshooks.prefetch import resolve_prefetch
 from stratcare.cdshooks.services import CdsService, ServiceRegistry
-from stratcare.engine.ports import HookCallFacts, HookLedger, IssuedCard
+from stratcare.engine.ports import (
+    ClinicianSupport,
+    HookCallFacts,
+    HookLedger,
+    IssuedCard,
+    NoClinicianSupport,
+)
 from stratcare.engine.record import PatientRecord, build_record
 from stratcare.errors import InvalidHookRequest, Issue, PrefetchUnavailable
 from stratcare.fhir.client import FhirReader
@@ -63,6 +69,7 @@ class HookRunner:
         fhir_timeout_seconds: float,
         writeback: HookWriteback,
         clinic_of: Callable[[JsonObject | None], str | None] = lambda _encounter: None,
+        support: ClinicianSupport | None = None,
     ) -> None:
         self._registry = registry
         self._decider = decider
@@ -73,6 +80,7 @@ class HookRunner:
         self._timeout = fhir_timeout_seconds
         self._writeback = writeback
         self._clinic_of = clinic_of
+        self._support = support or NoClinicianSupport()
 
     async def run(self, service_id: str, request: HookRequest, *, endpoint_url: str) -> HookResponse:
         with serving_hook_call(request.hookInstance):
@@ -113,10 +121,12 @@ class HookRunner:
         # The pure decision never waits on a terminology server: its answers are gathered first.
         answers = await self._decider.consult_terminology(service, record)
         decision = self._decider.decide(service, context, record, received_at, self._new_uuid, answers)
+        clinic = self._clinic_of(record.encounter)
+        supported = await self._support.annotate(clinic, context.userId, received_at, decision.cards)
+        decision = replace(decision, cards=supported)
         outcome = "cards" if decision.cards else "no-cards"
         plan = self._plan_writeback(request, context, decision)
-        facts = _facts(service, request, context, received_at, outcome)
-        facts = replace(facts, clinic=self._clinic_of(record.encounter))
+        facts = replace(_facts(service, request, context, received_at, outcome), clinic=clinic)
         await self._record(facts, decision, plan)
         self._writeback.committed(plan)
         logger.info(

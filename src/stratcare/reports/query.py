@@ -15,11 +15,12 @@ contact, so a screen from the last two recall periods still describes the episod
 
 @dataclass(frozen=True)
 class ReportQuery:
-    """``start`` inclusive, ``end`` exclusive, both timezone-aware; ``clinics`` None means every clinic."""
+    """``start`` inclusive, ``end`` exclusive, both timezone-aware; ``clinics`` (``clinicians``) None: all."""
 
     start: datetime
     end: datetime
     clinics: frozenset[str] | None = None
+    clinicians: frozenset[str] | None = None
     by: tuple[Dimension, ...] = (Dimension.CLINIC,)
     granularity: Granularity = Granularity.WEEK
     episode_window: timedelta = DEFAULT_EPISODE_WINDOW

@@ -51,6 +51,8 @@ def _in_scope(query: ReportQuery) -> ColumnElement[bool]:
     conditions = [calls.c.received_at >= query.start, calls.c.received_at < query.end]
     if query.clinics is not None:
         conditions.append(_clinic().in_(sorted(query.clinics)))
+    if query.clinicians is not None:
+        conditions.append(calls.c.user_id.in_(sorted(query.clinicians)))
     return and_(*conditions)
 
 
