@@ -8,6 +8,7 @@ rate is a count of such patients over the identified ones, never a count of hook
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -179,3 +180,22 @@ class OverrideReasonCount:
     system: str | None
     code: str | None
     count: int
+
+
+NOT_STRATIFIED = "identified-not-stratified"
+HIGH_RISK_NOT_REFERRED = "high-risk-not-referred"
+
+
+@dataclass(frozen=True)
+class MissedPatient:
+    """A patient the clinic may want to follow up: identified but not stratified (no current screen), or
+    high risk without a signed referral to the matched treatment."""
+
+    clinic: str
+    patient_id: str
+    clinician: str | None
+    workflow_point: str
+    identified_at: datetime
+    fhir_server: str | None
+    risk_group: str | None
+    reason: str

@@ -18,14 +18,19 @@ from sqlalchemy import (
     case,
     exists,
     func,
+    literal,
+    or_,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stratcare.reports.measures import (
     CLINICIAN_WORKFLOW,
+    HIGH_RISK_NOT_REFERRED,
+    NOT_STRATIFIED,
     CardCounts,
     Dimension,
+    MissedPatient,
     OverrideReasonCount,
     PatientCounts,
 )
@@ -80,6 +85,8 @@ def _identified(query: ReportQuery) -> CTE:
             calls.c.user_id.label("clinician"),
             _workflow_point().label("workflow_point"),
             period_start(calls.c.received_at, query.granularity).label("period"),
+            calls.c.received_at.label("identified_at"),
+            calls.c.fhir_server,
             func.row_number()
             .over(partition_by=[_clinic(), calls.c.patient_id], order_by=[calls.c.received_at, calls.c.id])
             .label("rank"),
@@ -156,6 +163,8 @@ def _patient_rows(query: ReportQuery) -> tuple[CTE, CTE, CTE, CTE]:
             identified.c.clinician,
             identified.c.workflow_point,
             identified.c.period,
+            identified.c.identified_at,
+            identified.c.fhir_server,
             risk.c.value.label("risk_group"),
             chronicity.c.value.label("chronicity"),
             func.coalesce(referrals.c.pended, 0).label("pended"),
@@ -195,6 +204,29 @@ def patient_counts_query(query: ReportQuery) -> Select[Any]:
         )
         .group_by(*groups)
         .order_by(*groups)
+    )
+
+
+def missed_patients_query(query: ReportQuery) -> Select[Any]:
+    """Identified but not stratified, and high risk without a signed matched referral, oldest first."""
+    patients = _patient_rows(query)[0]
+    high = patients.c.risk_group == query.vocabulary.high_risk_group
+    reason = case(
+        (patients.c.risk_group.is_(None), literal(NOT_STRATIFIED)), else_=literal(HIGH_RISK_NOT_REFERRED)
+    )
+    return (
+        select(
+            patients.c.clinic,
+            patients.c.patient_id,
+            patients.c.clinician,
+            patients.c.workflow_point,
+            patients.c.identified_at,
+            patients.c.fhir_server,
+            patients.c.risk_group,
+            reason.label("reason"),
+        )
+        .where(or_(patients.c.risk_group.is_(None), and_(high, patients.c.signed_high == 0)))
+        .order_by(patients.c.clinic, patients.c.identified_at, patients.c.patient_id)
     )
 
 
@@ -294,6 +326,22 @@ class SqlReports:
                 referrals_pended=int(row.referrals_pended),
                 referrals_signed=int(row.referrals_signed),
                 high_risk_referred=int(row.high_risk_referred),
+            )
+            for row in result
+        ]
+
+    async def missed_patients(self, query: ReportQuery) -> list[MissedPatient]:
+        result = await self._connection.execute(missed_patients_query(query))
+        return [
+            MissedPatient(
+                clinic=row.clinic,
+                patient_id=row.patient_id,
+                clinician=row.clinician,
+                workflow_point=row.workflow_point,
+                identified_at=row.identified_at,
+                fhir_server=row.fhir_server,
+                risk_group=row.risk_group,
+                reason=row.reason,
             )
             for row in result
         ]
