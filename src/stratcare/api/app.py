@@ -15,6 +15,7 @@ from stratcare.api.cds_services import router as cds_router
 from stratcare.api.errors import install_error_handlers
 from stratcare.api.health import router as health_router
 from stratcare.api.limits import BodyLimitMiddleware
+from stratcare.api.reports import router as reports_router
 from stratcare.api.runtime import open_runtime
 from stratcare.logs import configure_logging
 from stratcare.settings import Settings
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(resolved.trusted_proxies))
     app.include_router(cds_router)
     app.include_router(health_router)
+    app.include_router(reports_router)
     return app
 
 

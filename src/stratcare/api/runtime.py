@@ -13,6 +13,7 @@ import httpx
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from stratcare.api.reports_auth import ReportAccess, report_access
 from stratcare.api.security import (
     ClientAuthenticator,
     warn_audience_from_host,
@@ -56,6 +57,7 @@ class Runtime:
     database: AsyncEngine
     outbox: OutboxStore
     authenticator: ClientAuthenticator
+    reports: ReportAccess | None = None
 
     def discovery(self) -> DiscoveryResponse:
         return DiscoveryResponse(services=[service.descriptor() for service in self.registry.all()])
@@ -153,6 +155,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             database=ledgers.engine,
             outbox=ledgers.outbox(),
             authenticator=authenticator,
+            reports=report_access(settings.reports, http),
         )
 
 

@@ -8,6 +8,7 @@ rows by the report's dimensions. Nothing is looped over in Python but the groupe
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import (
@@ -35,6 +36,7 @@ from stratcare.reports.measures import (
     PatientCounts,
 )
 from stratcare.reports.query import ReportQuery
+from stratcare.reports.tables import Report
 from stratcare.store import schema
 from stratcare.store.reports_sql import epoch_seconds, period_start
 
@@ -295,6 +297,11 @@ def override_reasons_query(query: ReportQuery) -> Select[Any]:
     )
 
 
+def _count(value: int | None) -> int:
+    """A count or sum; a sum over no rows is NULL in SQL."""
+    return int(value or 0)
+
+
 def _group(query: ReportQuery, row: Any) -> dict[str, str | None]:
     return {dimension.value: getattr(row, dimension.value) for dimension in query.by}
 
@@ -313,22 +320,33 @@ class SqlReports:
         risk_rows = await self._connection.execute(risk_group_counts_query(query))
         by_group: dict[tuple[str | None, ...], dict[str, int]] = {}
         for row in risk_rows:
-            by_group.setdefault(_key(_group(query, row)), {})[row.risk_group] = int(row.patients)
+            by_group.setdefault(_key(_group(query, row)), {})[row.risk_group] = _count(row.patients)
         result = await self._connection.execute(patient_counts_query(query))
         return [
             PatientCounts(
                 group=_group(query, row),
-                identified=int(row.identified),
-                stratified=int(row.stratified),
+                identified=_count(row.identified),
+                stratified=_count(row.stratified),
                 risk_groups=by_group.get(_key(_group(query, row)), {}),
-                acute_high_risk=int(row.acute_high_risk),
-                high_risk=int(row.high_risk),
-                referrals_pended=int(row.referrals_pended),
-                referrals_signed=int(row.referrals_signed),
-                high_risk_referred=int(row.high_risk_referred),
+                acute_high_risk=_count(row.acute_high_risk),
+                high_risk=_count(row.high_risk),
+                referrals_pended=_count(row.referrals_pended),
+                referrals_signed=_count(row.referrals_signed),
+                high_risk_referred=_count(row.high_risk_referred),
             )
             for row in result
         ]
+
+    async def report(self, query: ReportQuery) -> Report:
+        """The measures per group of ``query.by``, card measures, override reasons and the overall row."""
+        overall = await self.patient_counts(replace(query, by=()))
+        return Report(
+            query=query,
+            patients=await self.patient_counts(query),
+            cards=await self.card_counts(query),
+            override_reasons=await self.override_reasons(query),
+            overall=overall[0] if overall else None,
+        )
 
     async def missed_patients(self, query: ReportQuery) -> list[MissedPatient]:
         result = await self._connection.execute(missed_patients_query(query))
@@ -351,11 +369,11 @@ class SqlReports:
         return [
             CardCounts(
                 group=_group(query, row),
-                cards=int(row.cards),
-                with_feedback=int(row.with_feedback),
-                accepted=int(row.accepted),
-                risk_decisions=int(row.risk_decisions),
-                risk_decisions_matched=int(row.risk_decisions_matched),
+                cards=_count(row.cards),
+                with_feedback=_count(row.with_feedback),
+                accepted=_count(row.accepted),
+                risk_decisions=_count(row.risk_decisions),
+                risk_decisions_matched=_count(row.risk_decisions_matched),
             )
             for row in result
         ]
@@ -363,7 +381,7 @@ class SqlReports:
     async def override_reasons(self, query: ReportQuery) -> list[OverrideReasonCount]:
         result = await self._connection.execute(override_reasons_query(query))
         return [
-            OverrideReasonCount(_group(query, row), row.system, row.code, int(row.count)) for row in result
+            OverrideReasonCount(_group(query, row), row.system, row.code, _count(row.count)) for row in result
         ]
 
 
