@@ -5,10 +5,12 @@ and every view is written to the audit log (the JSON log, logger ``stratcare.aud
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import HTMLResponse
 
 from stratcare.api.reports_auth import ReportAccess
 from stratcare.api.runtime import Runtime, get_runtime, utc_now
@@ -17,6 +19,7 @@ from stratcare.errors import StratcareError
 from stratcare.reports.access import ReportAccessDenied, ReportUser
 from stratcare.reports.measures import Dimension, Granularity
 from stratcare.reports.missed import MissedPatientEntry, missed_entries
+from stratcare.reports.page import ReportPage, report_html, report_pdf, report_png
 from stratcare.reports.query import ReportQuery
 from stratcare.reports.tables import Report, missed_csv, missed_rows, report_csv, report_document
 from stratcare.store.reports import SqlReports
@@ -171,3 +174,34 @@ async def missed_patients_csv(
     """The missed-patient list as CSV."""
     _audit(request, user, query, user.identifiable)
     return Response(missed_csv(await _missed(runtime, user, query, appointments)), media_type=CSV)
+
+
+async def build_page(runtime: Runtime, query: ReportQuery) -> ReportPage:
+    async with runtime.database.connect() as connection:
+        reports = SqlReports(connection)
+        return ReportPage(
+            by_clinic=await reports.report(replace(query, by=(Dimension.CLINIC,))),
+            by_workflow_point=await reports.report(replace(query, by=(Dimension.WORKFLOW_POINT,))),
+            by_period=await reports.report(replace(query, by=(Dimension.PERIOD,))),
+        )
+
+
+@router.get("/page", response_class=HTMLResponse)
+async def page(request: Request, runtime: RuntimeDep, user: UserDep, query: QueryDep) -> HTMLResponse:
+    """The report page: rates per clinic against the overall rate, by workflow point, and over time."""
+    _audit(request, user, query)
+    return HTMLResponse(report_html(await build_page(runtime, query)))
+
+
+@router.get("/page.png", response_class=Response, responses={200: {"content": {"image/png": {}}}})
+async def page_png(request: Request, runtime: RuntimeDep, user: UserDep, query: QueryDep) -> Response:
+    """The report's charts as one PNG image."""
+    _audit(request, user, query)
+    return Response(report_png(await build_page(runtime, query)), media_type="image/png")
+
+
+@router.get("/page.pdf", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+async def page_pdf(request: Request, runtime: RuntimeDep, user: UserDep, query: QueryDep) -> Response:
+    """The report as a PDF: one chart per page, then the measures table."""
+    _audit(request, user, query)
+    return Response(report_pdf(await build_page(runtime, query)), media_type="application/pdf")
