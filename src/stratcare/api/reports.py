@@ -5,7 +5,6 @@ and every view is written to the audit log (the JSON log, logger ``stratcare.aud
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
@@ -178,12 +177,7 @@ async def missed_patients_csv(
 
 async def build_page(runtime: Runtime, query: ReportQuery) -> ReportPage:
     async with runtime.database.connect() as connection:
-        reports = SqlReports(connection)
-        return ReportPage(
-            by_clinic=await reports.report(replace(query, by=(Dimension.CLINIC,))),
-            by_workflow_point=await reports.report(replace(query, by=(Dimension.WORKFLOW_POINT,))),
-            by_period=await reports.report(replace(query, by=(Dimension.PERIOD,))),
-        )
+        return await SqlReports(connection).page(query)
 
 
 @router.get("/page", response_class=HTMLResponse)

@@ -8,6 +8,7 @@ rows by the report's dimensions. Nothing is looped over in Python but the groupe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -35,6 +36,7 @@ from stratcare.reports.measures import (
     OverrideReasonCount,
     PatientCounts,
 )
+from stratcare.reports.page import ReportPage
 from stratcare.reports.query import ReportQuery
 from stratcare.reports.tables import Report
 from stratcare.store import schema
@@ -297,6 +299,13 @@ def override_reasons_query(query: ReportQuery) -> Select[Any]:
     )
 
 
+PAGE_DIMENSIONS = (Dimension.CLINIC, Dimension.WORKFLOW_POINT, Dimension.PERIOD)
+
+
+def _quiet(_message: str) -> None:
+    return None
+
+
 def _count(value: int | None) -> int:
     """A count or sum; a sum over no rows is NULL in SQL."""
     return int(value or 0)
@@ -347,6 +356,14 @@ class SqlReports:
             override_reasons=await self.override_reasons(query),
             overall=overall[0] if overall else None,
         )
+
+    async def page(self, query: ReportQuery, progress: Callable[[str], None] = _quiet) -> ReportPage:
+        """The three reports of the report page: by clinic, by workflow point, by period."""
+        reports = []
+        for step, dimension in enumerate(PAGE_DIMENSIONS, start=1):
+            progress(f"counting by {dimension.value.replace('_', ' ')} ({step}/{len(PAGE_DIMENSIONS)})")
+            reports.append(await self.report(replace(query, by=(dimension,))))
+        return ReportPage(*reports)
 
     async def missed_patients(self, query: ReportQuery) -> list[MissedPatient]:
         result = await self._connection.execute(missed_patients_query(query))
