@@ -50,7 +50,7 @@ async def latencies(calls: int, delay_seconds: float) -> list[float]:
         settings = Settings(
             database_url=f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}",
             auth="off",
-            writeback={"idle_poll_seconds": 0.05},
+            writeback={"idle_poll_seconds": 0.05, "allowlist": [server.base_url]},
         )
         app = create_app(settings)
         transport = httpx.ASGITransport(app=app)

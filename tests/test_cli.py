@@ -67,3 +67,54 @@ def test_an_unsupported_store_url_is_a_one_line_error() -> None:
     result = runner.invoke(app, ["outbox", "status", "--database-url", "mysql://nowhere/db"])
     assert result.exit_code == 1
     assert "error:" in result.output
+
+
+class TestDb:
+    @pytest.fixture
+    def release_0_1_url(self, tmp_path: Path) -> str:
+        from store.release_0_1_data import create_release_0_1_database
+        from stratcare.store import create_engine
+
+        url = f"sqlite+aiosqlite:///{tmp_path / 'release-0.1.db'}"
+
+        async def create() -> None:
+            engine = create_engine(url)
+            try:
+                await create_release_0_1_database(engine)
+            finally:
+                await engine.dispose()
+
+        asyncio.run(create())
+        return url
+
+    def test_current_then_upgrade_a_release_0_1_database(self, release_0_1_url: str) -> None:
+        from stratcare.store import head_revision
+
+        before = runner.invoke(app, ["db", "current", "--database-url", release_0_1_url])
+        assert before.exit_code == 0, before.output
+        assert (
+            before.output
+            == f"database at revision none; newest {head_revision()} (run `stratcare db upgrade`)\n"
+        )
+
+        upgraded = runner.invoke(app, ["db", "upgrade", "--database-url", release_0_1_url])
+        assert upgraded.exit_code == 0, upgraded.output
+        assert upgraded.output == f"database at revision {head_revision()} (newest)\n"
+
+        after = runner.invoke(app, ["db", "current", "--database-url", release_0_1_url])
+        assert (
+            after.output == f"database at revision {head_revision()}; newest {head_revision()} (up to date)\n"
+        )
+
+    def test_outbox_commands_refuse_a_database_not_upgraded(self, release_0_1_url: str) -> None:
+        result = runner.invoke(app, ["outbox", "status", "--database-url", release_0_1_url])
+        assert result.exit_code == 1
+        assert "run `stratcare db upgrade`" in result.output
+        assert "Traceback" not in result.output
+
+    def test_an_unreachable_database_is_one_clear_line(self) -> None:
+        url = "postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=2"
+        result = runner.invoke(app, ["db", "upgrade", "--database-url", url])
+        assert result.exit_code == 1
+        assert result.output.startswith("error: ")
+        assert "Traceback" not in result.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     from stratcare.settings import Settings
     from stratcare.store import SqlLedgers
     from stratcare.store.reports_export import ExportFormat
@@ -20,8 +23,11 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="stratcare: CDS Hooks stratified care for musculoskeletal pain.", no_args_is_help=True)
 T = TypeVar("T")
+logger = logging.getLogger("stratcare.worker")
 outbox_app = typer.Typer(help="Inspect and repair the write-back outbox.", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
+db_app = typer.Typer(help="Migrate the store's schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 
 DatabaseUrlOption = Annotated[
     str | None, typer.Option(help="Store URL (default: STRATCARE_DATABASE_URL, else the settings default).")
@@ -195,6 +201,31 @@ async def _export(
         await ledgers.close()
 
 
+@db_app.command("upgrade")
+def db_upgrade(database_url: DatabaseUrlOption = None) -> None:
+    """Migrate the store to this release's schema (the service and workers do it at start-up unless
+    STRATCARE_DATABASE_UPGRADE_ON_START=false)."""
+    from stratcare.store import current_revision, upgrade_schema
+
+    async def upgrade(engine: AsyncEngine) -> str | None:
+        await upgrade_schema(engine)
+        return await current_revision(engine)
+
+    revision = _run(_on_engine(_settings(database_url), upgrade))
+    typer.echo(f"database at revision {revision} (newest)")
+
+
+@db_app.command("current")
+def db_current(database_url: DatabaseUrlOption = None) -> None:
+    """Print the store's schema revision and the newest one this release ships."""
+    from stratcare.store import current_revision, head_revision
+
+    revision = _run(_on_engine(_settings(database_url), current_revision))
+    head = head_revision()
+    state = "up to date" if revision == head else "run `stratcare db upgrade`"
+    typer.echo(f"database at revision {revision or 'none'}; newest {head} ({state})")
+
+
 def _settings(database_url: str | None) -> Settings:
     from pydantic import ValidationError
 
@@ -210,32 +241,49 @@ def _settings(database_url: str | None) -> Settings:
 
 def _run(work: Coroutine[Any, Any, T]) -> T:
     """Run ``work``; a store that cannot be reached or a bad URL is reported, not dumped as a traceback."""
+    from alembic.util import CommandError
     from sqlalchemy.exc import SQLAlchemyError
+
+    from stratcare.store import SchemaNotCurrent
 
     try:
         return asyncio.run(work)
-    except (ValueError, OSError, SQLAlchemyError) as error:
+    except (ValueError, OSError, SQLAlchemyError, SchemaNotCurrent, CommandError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
 
 
-async def _open_store(settings: Settings) -> SqlLedgers:
+async def _open_store(settings: Settings, *, upgrade: bool = False) -> SqlLedgers:
+    """The store; upgraded when ``upgrade``, else refused unless it is at the newest revision."""
     from stratcare.store import SqlLedgers
 
-    return await SqlLedgers.open(settings.database_url)
+    return await SqlLedgers.open(settings.database_url, upgrade=upgrade)
+
+
+async def _on_engine(settings: Settings, operation: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    from stratcare.store import create_engine
+
+    engine = create_engine(settings.database_url)
+    try:
+        return await operation(engine)
+    finally:
+        await engine.dispose()
 
 
 async def _run_worker(settings: Settings, *, once: bool, worker_id: str | None) -> int:
     from stratcare.api.runtime import delivery_timeout, http_client, utc_now
     from stratcare.writeback.delivery import TokenHandoff
     from stratcare.writeback.operations import drain, stop_on_signals
+    from stratcare.writeback.targets import WritebackTargets
     from stratcare.writeback.wiring import build_deliverer, build_worker
 
     writeback = settings.writeback
-    ledgers = await _open_store(settings)
+    ledgers = await _open_store(settings, upgrade=settings.database_upgrade_on_start)
     try:
         async with http_client(delivery_timeout(writeback)) as http:
-            deliverer = build_deliverer(writeback, http, TokenHandoff(), utc_now)
+            targets = WritebackTargets.from_settings(writeback, settings.auth_settings())
+            logger.info(targets.summary(), extra={"writeback": targets.describe()})
+            deliverer = build_deliverer(writeback, targets, http, TokenHandoff(), utc_now)
             outbox_worker = build_worker(writeback, ledgers.outbox(), deliverer, utc_now, worker_id)
             if once:
                 return await drain(outbox_worker)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Literal
 
+Precision = Literal["year", "month", "day", "time"]
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 
 
@@ -30,3 +32,14 @@ def parse_fhir_datetime(value: object) -> datetime | None:
             return None
     parsed = parse_instant(value)
     return parsed.astimezone(UTC) if parsed else None
+
+
+def fhir_datetime_precision(value: object) -> Precision | None:
+    """How precise a FHIR date or dateTime is, or None when ``parse_fhir_datetime`` cannot read it."""
+    if parse_fhir_datetime(value) is None or not isinstance(value, str):
+        return None
+    partial = _PARTIAL_DATE.match(value)
+    if partial is None:
+        return "time"
+    _, month, day = partial.groups()
+    return "day" if day else "month" if month else "year"

@@ -30,6 +30,11 @@ class Settings(BaseSettings, AuthEnvironment):
         default="sqlite+aiosqlite:///./stratcare.db",
         description="SQLAlchemy URL of the store: SQLite by default, PostgreSQL in production.",
     )
+    database_upgrade_on_start: bool = Field(
+        default=True,
+        description="Migrate the store to this release's schema when the service or a worker starts "
+        "(false: run `stratcare db upgrade` yourself, e.g. as a Job; start-up then checks the revision).",
+    )
     content_dir: Path | None = Field(
         default=None,
         description="Folder holding hooks/, questionnaires/, plan_definitions/ and terminology/.",
@@ -42,7 +47,13 @@ class Settings(BaseSettings, AuthEnvironment):
         default=4.0,
         gt=0,
         le=60,
-        description="Upper bound for each outbound FHIR request made to complete a prefetch.",
+        description="Deadline for completing a hook call's prefetch: every FHIR request and page it needs.",
+    )
+    fhir_max_pages: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Most pages read for one prefetch search; a longer result is refused (412), never cut.",
     )
     terminology_server_url: HttpUrl | None = Field(
         default=None,

@@ -92,7 +92,11 @@ async def test_prefetch_garbage_is_ignored_not_a_500(
     client: httpx.AsyncClient, request_for: RequestFor
 ) -> None:
     body = request_for("low-risk")
-    body["prefetch"]["conditions"] = {"resourceType": "Bundle", "entry": [1, "x", {"resource": {"id": 3}}]}
+    body["prefetch"]["conditions"] = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [1, "x", {"resource": {"id": 3}}],
+    }
     body["prefetch"]["startBackResponses"]["entry"][0]["resource"]["item"] = "garbage"
     response = await client.post(f"/cds-services/{SERVICE}", json=body)
     assert response.status_code == 200

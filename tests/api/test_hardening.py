@@ -227,37 +227,67 @@ class TestPrefetchContent:
             {"id": "demo-low"},
             {"resourceType": 7, "id": "demo-low"},
             {"resourceType": "Bundle", "entry": "nothing"},
-            {"resourceType": "Bundle", "entry": [1, "x", None, {"resource": {"id": 3}}]},
-            {"resourceType": "Bundle", "entry": [{"search": None, "resource": None}]},
+            {"resourceType": "Bundle", "type": "transaction", "entry": []},
+            {"resourceType": "ServiceRequest", "id": "sr1", "subject": {"reference": "Patient/demo-low"}},
         ],
     )
-    async def test_objects_that_are_not_resources_are_ignored_with_a_reason(
+    async def test_a_search_key_sent_without_a_search_bundle_is_412_naming_the_key(
+        self, client: httpx.AsyncClient, request_for: RequestFor, value: dict[str, Any]
+    ) -> None:
+        body = request_for("low-risk")
+        body["prefetch"]["serviceRequests"] = value
+        (issue,) = assert_outcome(await client.post(CALL, json=body), 412)
+        assert issue["expression"] == ["prefetch.serviceRequests"]
+        assert "not what the template asks for" in issue["diagnostics"]
+
+    @pytest.mark.parametrize(
+        "entries",
+        [[1, "x", None, {"resource": {"id": 3}}], [{"search": None, "resource": None}]],
+    )
+    async def test_entries_that_are_not_resources_are_ignored_with_a_reason(
         self,
         client: httpx.AsyncClient,
         request_for: RequestFor,
         caplog: pytest.LogCaptureFixture,
-        value: dict[str, Any],
+        entries: list[Any],
     ) -> None:
         body = request_for("low-risk")
-        body["prefetch"]["serviceRequests"] = value
+        body["prefetch"]["serviceRequests"] = {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": entries,
+        }
         caplog.set_level(logging.INFO)
         assert risk_summaries(await client.post(CALL, json=body)) == risk_summaries(
             await client.post(CALL, json=request_for("low-risk"))
         )
+        assert "prefetch 'serviceRequests': an entry is not a FHIR resource" in ignored_reasons(caplog)
 
-    async def test_a_resource_of_the_wrong_type_under_a_key_is_not_used(
-        self, client: httpx.AsyncClient, request_for: RequestFor, caplog: pytest.LogCaptureFixture
+    @pytest.mark.parametrize(
+        ("key", "value", "why"),
+        [
+            (
+                "patient",
+                {"resourceType": "Observation", "id": "demo-low", "status": "final"},
+                "expected a Patient, got 'Observation'",
+            ),
+            ("patient", {"resourceType": "Patient", "id": "demo-other"}, "a Patient with another id"),
+            ("patient", {"resourceType": "Bundle", "type": "searchset"}, "expected a Patient, got 'Bundle'"),
+            (
+                "encounter",
+                {"resourceType": "Encounter", "id": "elsewhere", "status": "planned"},
+                "another id",
+            ),
+        ],
+    )
+    async def test_a_read_key_sent_with_the_wrong_resource_is_412_naming_the_key(
+        self, client: httpx.AsyncClient, request_for: RequestFor, key: str, value: dict[str, Any], why: str
     ) -> None:
         body = request_for("low-risk")
-        body["prefetch"]["patient"] = {
-            "resourceType": "Observation",
-            "id": "demo-low",
-            "status": "final",
-            "subject": {"reference": "Patient/demo-low"},
-        }
-        caplog.set_level(logging.INFO)
-        assert risk_summaries(await client.post(CALL, json=body))
-        assert "prefetch 'patient': Observation is not used" in ignored_reasons(caplog)
+        body["prefetch"][key] = value
+        (issue,) = assert_outcome(await client.post(CALL, json=body), 412)
+        assert issue["expression"] == [f"prefetch.{key}"]
+        assert why in issue["diagnostics"]
 
     @pytest.mark.parametrize(
         ("path", "value"),
@@ -331,7 +361,8 @@ class TestAnotherPatientsData:
     ) -> None:
         body = request_for("high-risk")
         body["context"]["patientId"] = "victim"
-        assert risk_summaries(await client.post(CALL, json=body)) == []
+        issues = assert_outcome(await client.post(CALL, json=body), 412)
+        assert ["prefetch.patient"] in [issue["expression"] for issue in issues]
 
     @pytest.mark.parametrize(
         "subject",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Callable
@@ -11,6 +12,7 @@ import httpx
 import pytest
 
 from api.conftest import SERVICE
+from stratcare.api.app import create_app
 from stratcare.settings import Settings
 from stratcare.writeback.settings import WritebackSettings
 
@@ -108,3 +110,40 @@ class TestMetrics:
         assert samples["stratcare_outbox_pending"] == 2
         assert samples["stratcare_outbox_delivered_total"] == 0
         assert samples["stratcare_outbox_oldest_pending_age_seconds"] >= 0
+
+
+class TestWhereResultsGo:
+    async def test_health_names_the_targets_and_the_mode(self, client: httpx.AsyncClient) -> None:
+        writeback = (await client.get("/health")).json()["writeback"]
+        assert writeback == {
+            "mode": "outbox",
+            "outbox": True,
+            "systemActions": False,
+            "ehrBaseUrl": EHR,
+            "allowlist": [],
+            "issuers": {},
+            "otherServers": "not written to",
+        }
+
+    async def test_start_up_logs_where_results_go(
+        self, settings: Settings, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        caplog.set_level(logging.INFO, logger="stratcare")
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            pass
+        lines = [record.getMessage() for record in caplog.records if "write-back" in record.getMessage()]
+        assert lines == [
+            f"write-back mode outbox: results are written to {EHR}; any other fhirServer is not written to"
+        ]
+
+    async def test_a_call_naming_another_server_queues_nothing(
+        self, client: httpx.AsyncClient, request_for: RequestFor
+    ) -> None:
+        """The default: the public sandbox's open FHIR server is read from, never written to."""
+        body = request_for("high-risk") | {"fhirServer": "https://launch.smarthealthit.org/v/r4/fhir"}
+        hook = await client.post(f"/cds-services/{SERVICE}", json=body)
+        assert hook.status_code == 200
+        assert hook.json()["cards"]
+
+        assert (await client.get("/health")).json()["outbox"]["pending"] == 0

@@ -30,6 +30,7 @@ from stratcare.demo.scenarios import Scenario, load_scenarios
 from stratcare.logs import QUIET_LIBRARIES as QUIET
 from stratcare.logs import DropQueryStrings, configure_logging
 from stratcare.settings import Settings
+from stratcare.writeback.settings import WritebackSettings
 from support.cds_requests import lent_token
 
 BASE = "http://stratcare.test"
@@ -127,7 +128,11 @@ async def open_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def open_service(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'open.db'}", auth="off")
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'open.db'}",
+        auth="off",
+        writeback=WritebackSettings(allowlist=(FHIR,)),
+    )
     async for http in open_client(settings):
         yield http
 

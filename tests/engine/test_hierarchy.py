@@ -98,7 +98,7 @@ def red_flag_request(code: str) -> dict[str, Any]:
 
 async def decide(request: dict[str, Any], lookup: HierarchyLookup | None) -> list[str]:
     content = ContentRepository.load()
-    registry = ServiceRegistry.from_descriptors(content.service_descriptors)
+    registry = ServiceRegistry.from_content(content)
     decider = StratifiedCareDecider.from_content(content, registry, lookup)
     service = registry.get("start-back-encounter-start")
     context = parse_context(request["hook"], request["context"])

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from stratcare.engine.record import build_record, referenced_patient_id
+from stratcare.errors import PrefetchUnavailable
 
 
 def bundle(*resources: dict[str, Any]) -> dict[str, Any]:
@@ -90,3 +91,29 @@ class TestBuildRecord:
         encounter = {"resourceType": "Encounter", "id": "e2", "subject": {"reference": "Patient/p1"}}
         assert build_record({"encounter": encounter}, "p1", "e1").encounter is None
         assert build_record({"encounter": encounter}, "p1", "e2").encounter == encounter
+
+
+class TestIncompleteSearches:
+    """A Condition list missing a page must never reach the decision: the red flag may be on that page."""
+
+    def condition(self, number: int) -> dict[str, Any]:
+        return {"resourceType": "Condition", "id": f"c{number}", "subject": {"reference": "Patient/p1"}}
+
+    def test_a_bundle_with_a_next_link_is_refused(self) -> None:
+        conditions = bundle(self.condition(1))
+        conditions["link"] = [{"relation": "next", "url": "https://ehr.example.org/fhir/Condition?page=2"}]
+        with pytest.raises(PrefetchUnavailable) as raised:
+            build_record({"conditions": conditions}, "p1", None)
+        (issue,) = raised.value.issues
+        assert (issue.code, issue.expression) == ("incomplete", ("prefetch.conditions",))
+
+    def test_a_bundle_holding_fewer_matches_than_its_total_is_refused(self) -> None:
+        conditions = bundle(self.condition(1), self.condition(2))
+        conditions["total"] = 120
+        with pytest.raises(PrefetchUnavailable, match="could not be read in full"):
+            build_record({"conditions": conditions}, "p1", None)
+
+    def test_a_complete_bundle_is_used(self) -> None:
+        conditions = bundle(self.condition(1), self.condition(2))
+        conditions["total"] = 2
+        assert len(build_record({"conditions": conditions}, "p1", None).conditions) == 2

@@ -129,7 +129,10 @@ def test_an_unanswered_phq9_item_is_refused_not_scored(registry: InstrumentRegis
     body["item"] = body["item"][:8]
     outcome = registry.score(body, PATIENT_ID)
     assert isinstance(outcome, ResponseRejected)
-    assert outcome.reasons == ("item 44260-8 is not answered",)
+    assert outcome.reasons == (
+        "question 9 (“Thoughts that you would be better off dead or of hurting yourself in some way”)"
+        " is not answered",
+    )
 
 
 def test_the_item_9_flag_is_critical_and_never_for_system_actions(registry: InstrumentRegistry) -> None:

@@ -30,7 +30,19 @@ def rejected(
 @pytest.mark.parametrize("status", ["in-progress", "stopped", "entered-in-error", None])
 def test_a_response_that_is_not_completed(catalog: InstrumentCatalog, status: str | None) -> None:
     outcome = rejected(catalog, start_back_response(HIGH_RISK, status=status))
-    assert any("only a completed response is scored" in reason for reason in outcome.reasons)
+    (reason,) = outcome.reasons
+    assert reason.startswith("the questionnaire was not completed: ")
+    assert reason.endswith("; only a completed questionnaire is scored")
+    assert "in-progress" not in reason
+    assert "None" not in reason
+
+
+def test_an_in_progress_status_is_said_in_words(catalog: InstrumentCatalog) -> None:
+    outcome = rejected(catalog, start_back_response(HIGH_RISK, status="in-progress"))
+    assert outcome.reasons == (
+        "the questionnaire was not completed: it is still in progress (not submitted); "
+        "only a completed questionnaire is scored",
+    )
 
 
 def test_an_amended_response_is_complete_and_scored(catalog: InstrumentCatalog) -> None:
@@ -43,13 +55,25 @@ def test_an_amended_response_is_complete_and_scored(catalog: InstrumentCatalog) 
 def test_each_missing_item(catalog: InstrumentCatalog, missing: int) -> None:
     response = start_back_response(HIGH_RISK)
     del response["item"][missing]
-    assert rejected(catalog, response).reasons == (f"item sb-{missing + 1} is not answered",)
+    (reason,) = rejected(catalog, response).reasons
+    assert reason.startswith(f"question {missing + 1} (\u201c")
+    assert reason.endswith("\u201d) is not answered")
+    assert "sb-" not in reason
+
+
+def test_a_missing_item_is_named_by_its_number_and_text(catalog: InstrumentCatalog) -> None:
+    response = start_back_response(HIGH_RISK)
+    del response["item"][6]
+    assert rejected(catalog, response).reasons == (
+        "question 7 (\u201cI feel that my back pain is terrible and it\u2019s never going to get any "
+        "better\u201d) is not answered",
+    )
 
 
 def test_an_item_present_without_an_answer_is_missing(catalog: InstrumentCatalog) -> None:
     response = start_back_response(HIGH_RISK)
     response["item"][4] = {"linkId": "sb-5"}
-    assert rejected(catalog, response).reasons == ("item sb-5 is not answered",)
+    assert rejected(catalog, response).reasons[0].startswith("question 5 (")
 
 
 @pytest.mark.parametrize(
@@ -64,38 +88,44 @@ def test_a_code_not_in_the_questionnaire(catalog: InstrumentCatalog, system: str
     response = start_back_response(HIGH_RISK)
     response["item"][0]["answer"] = [{"valueCoding": {"system": system, "code": code}}]
     (reason,) = rejected(catalog, response).reasons
-    assert reason.startswith("item sb-1 is answered with")
-    assert "not an option" in reason
+    assert reason.startswith("question 1 (")
+    assert reason.endswith("has an answer that is not one of its options")
 
 
 def test_a_coding_without_system_is_not_guessed(catalog: InstrumentCatalog) -> None:
     response = start_back_response(HIGH_RISK)
     response["item"][0]["answer"] = [{"valueCoding": {"code": "agree"}}]
-    assert "not an option" in rejected(catalog, response).reasons[0]
+    assert "not one of its options" in rejected(catalog, response).reasons[0]
 
 
 def test_a_non_coded_answer(catalog: InstrumentCatalog) -> None:
     response = start_back_response(HIGH_RISK)
     response["item"][8]["answer"] = [{"valueInteger": 4}]
-    assert rejected(catalog, response).reasons == ("item sb-9 is not answered with a coding",)
+    (reason,) = rejected(catalog, response).reasons
+    assert reason.startswith("question 9 (")
+    assert reason.endswith("is not answered with one of its options")
 
 
 def test_two_answers_to_one_item(catalog: InstrumentCatalog) -> None:
     response = start_back_response(HIGH_RISK)
     response["item"][0]["answer"].append({"valueCoding": {"system": START_BACK_SYSTEM, "code": "disagree"}})
-    assert rejected(catalog, response).reasons == ("item sb-1 has 2 answers; it takes one",)
+    (reason,) = rejected(catalog, response).reasons
+    assert reason.startswith("question 1 (")
+    assert reason.endswith("has 2 answers; it takes one")
 
 
 def test_an_item_answered_twice(catalog: InstrumentCatalog) -> None:
     response = start_back_response(HIGH_RISK)
     response["item"].append(copy.deepcopy(response["item"][0]))
-    assert rejected(catalog, response).reasons == ("item sb-1 is answered more than once",)
+    (reason,) = rejected(catalog, response).reasons
+    assert reason.startswith("question 1 (")
+    assert reason.endswith("is answered more than once")
 
 
 def test_an_unknown_item(catalog: InstrumentCatalog) -> None:
     response = start_back_response(HIGH_RISK)
     response["item"].append({"linkId": "sb-10", "answer": [{"valueBoolean": True}]})
-    assert rejected(catalog, response).reasons == ("item 'sb-10' is not in the questionnaire",)
+    assert rejected(catalog, response).reasons == ("it answers a question that is not in the questionnaire",)
 
 
 @pytest.mark.parametrize(
@@ -176,7 +206,10 @@ def test_nih_incomplete(catalog: InstrumentCatalog) -> None:
     response["item"].pop()
     outcome = rejected(catalog, response)
     assert outcome.instrument == NIH_SCREEN
-    assert outcome.reasons == ("item nih-frequency is not answered",)
+    assert outcome.reasons == (
+        "question 2 (\u201cHow often has low back pain been an ongoing problem for you over the past 6 "
+        "months?\u201d) is not answered",
+    )
 
 
 @pytest.mark.parametrize("garbage", [{"item": "nope"}, {"item": [1, "x", None]}, {"item": [{"linkId": 5}]}])

@@ -10,7 +10,7 @@ import asyncio
 import copy
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -37,11 +37,19 @@ HookBody = dict[str, Any]
 
 
 def make_settings(
-    database_url: str, *, writeback: dict[str, Any] | None = None, **overrides: Any
+    database_url: str,
+    *,
+    writes_to: Sequence[FhirTestServer] = (),
+    writeback: dict[str, Any] | None = None,
+    **overrides: Any,
 ) -> Settings:
-    """The one place these tests build settings: no client authentication, fast write-back retries."""
+    """The one place these tests build settings: no client authentication, fast write-back retries, and
+    results written back to ``writes_to`` (on the write-back allowlist)."""
     fields: dict[str, Any] = {"auth": "off", **overrides}
-    return Settings(database_url=database_url, writeback=FAST_WRITEBACK | (writeback or {}), **fields)
+    allowlist = {"allowlist": [server.base_url for server in writes_to]}
+    return Settings(
+        database_url=database_url, writeback=FAST_WRITEBACK | allowlist | (writeback or {}), **fields
+    )
 
 
 @pytest.fixture(scope="session")

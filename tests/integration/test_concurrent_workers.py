@@ -110,11 +110,13 @@ async def test_two_workers_write_a_thousand_results_once_to_a_fhir_server(
     await assert_written_once(fhir_http, patient, writes)
 
 
-def stratcare(*arguments: str, database_url: str) -> subprocess.Popen[str]:
+def stratcare(*arguments: str, database_url: str, writes_to: str | None = None) -> subprocess.Popen[str]:
     environment = {
         **os.environ,
         "STRATCARE_DATABASE_URL": database_url,
         "STRATCARE_WRITEBACK_BATCH_SIZE": "10",
+        "STRATCARE_AUTH": "off",
+        "STRATCARE_WRITEBACK_ALLOWLIST": json.dumps([writes_to] if writes_to else []),
     }
     command = [sys.executable, "-m", "stratcare.cli", *arguments]
     return subprocess.Popen(
@@ -133,7 +135,10 @@ async def test_worker_processes_drain_the_queue_and_report_it(postgres_url: str)
     with recording_server() as server:
         await queue(postgres_url, server.base_url, patient, writes)
         before = json.loads(finished(stratcare("outbox", "status", "--json", database_url=postgres_url)))
-        workers = [stratcare("worker", "--once", database_url=postgres_url) for _ in range(2)]
+        workers = [
+            stratcare("worker", "--once", database_url=postgres_url, writes_to=server.base_url)
+            for _ in range(2)
+        ]
         attempted = [finished(process) for process in workers]
         received = server.received()
 

@@ -86,7 +86,7 @@ async def test_the_lent_token_carries_the_first_attempt(
 ) -> None:
     lent = lent_token(SERVER_TOKEN, scope=WRITE_SCOPE)
     body = high_risk_request(protected_server) | {"fhirAuthorization": lent}
-    async with running_app(make_settings(sqlite_url)) as client:
+    async with running_app(make_settings(sqlite_url, writes_to=[protected_server])) as client:
         assert (await call_hook(client, body)).status_code == 200
         await wait_for_delivery(client, 2)
     assert await written(protected_server, patient_of(body)) == {"Observation": 3, "RiskAssessment": 1}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -21,9 +23,19 @@ from .conftest import (
     patient_of,
     running_app,
     wait_for_delivery,
+    wait_until,
 )
 
 pytestmark = pytest.mark.integration
+
+
+@dataclass(frozen=True)
+class UnreachableServer:
+    """A FHIR base URL nothing listens on (port 9 is 'discard'; connections are refused)."""
+
+    base_url: str = "http://127.0.0.1:9/fhir"
+
+
 WRITES_PER_CALL = 2
 """The high-risk call scores two responses (STarT Back and NIH): one transaction Bundle each."""
 
@@ -57,7 +69,7 @@ class TestDelivery:
         self, sqlite_url: str, fhir_server: FhirTestServer, fhir_http: httpx.AsyncClient
     ) -> None:
         body = high_risk_request(fhir_server)
-        async with running_app(make_settings(sqlite_url)) as client:
+        async with running_app(make_settings(sqlite_url, writes_to=[fhir_server])) as client:
             response = await call_hook(client, body)
             assert response.status_code == 200, response.text
             assert response.json()["cards"]
@@ -89,7 +101,7 @@ class TestDelivery:
     ) -> None:
         first = high_risk_request(fhir_server)
         second = first | {"hookInstance": high_risk_request(fhir_server)["hookInstance"]}
-        async with running_app(make_settings(sqlite_url)) as client:
+        async with running_app(make_settings(sqlite_url, writes_to=[fhir_server])) as client:
             for body in (first, second):
                 response = await call_hook(client, body)
                 assert response.status_code == 200, response.text
@@ -104,7 +116,7 @@ class TestDelivery:
         if not fhir_server.can_restart:
             pytest.skip("needs a FHIR server the tests can stop and start")
         calls = [high_risk_request(fhir_server) for _ in range(3)]
-        settings = make_settings(sqlite_url, writeback={"max_attempts": 100})
+        settings = make_settings(sqlite_url, writes_to=[fhir_server], writeback={"max_attempts": 100})
         async with running_app(settings) as client:
             fhir_server.stop()
             try:
@@ -123,7 +135,65 @@ class TestDelivery:
             assert_one_copy_each(*await written(fhir_http, body))
 
 
+class TestTargets:
+    async def test_a_server_not_configured_for_write_back_is_never_written_to(
+        self, sqlite_url: str, fhir_server: FhirTestServer, fhir_http: httpx.AsyncClient
+    ) -> None:
+        """Naming a fhirServer lets the service read from it, not write to it (the default: no targets)."""
+        body = high_risk_request(fhir_server)
+        async with running_app(make_settings(sqlite_url)) as client:
+            response = await call_hook(client, body)
+            assert response.status_code == 200, response.text
+            assert response.json()["cards"]
+            status = await outbox_status(client)
+            health = (await client.get("/health")).json()["writeback"]
+
+        assert status["pending"] == status["inFlight"] == status["delivered"] == 0
+        assert "systemActions" not in response.json()
+        assert await written(fhir_http, body) == ([], [])
+        assert (health["mode"], health["allowlist"], health["ehrBaseUrl"]) == ("outbox", [], None)
+
+    async def test_a_write_stuck_for_one_server_does_not_hold_back_another(
+        self, sqlite_url: str, fhir_server: FhirTestServer, fhir_http: httpx.AsyncClient
+    ) -> None:
+        unreachable = UnreachableServer()
+        second = high_risk_request(fhir_server)
+        # The same patient and responses (the same assessment identifiers), first for a server that is down.
+        first = second | {"fhirServer": unreachable.base_url, "hookInstance": str(uuid.uuid4())}
+        settings = make_settings(
+            sqlite_url, writes_to=[unreachable, fhir_server], writeback={"max_attempts": 100}
+        )
+        async with running_app(settings) as client:
+            for body in (first, second):
+                response = await call_hook(client, body)
+                assert response.status_code == 200, response.text
+            status: dict[str, int] = {}
+
+            async def reachable_one_delivered() -> bool:
+                status.update(await outbox_status(client))
+                return status["delivered"] == WRITES_PER_CALL
+
+            await wait_until(reachable_one_delivered, "delivery to the reachable server")
+
+        assert status["pending"] + status["inFlight"] == WRITES_PER_CALL, "still trying the other server"
+        assert status["dead"] == 0
+        assert_one_copy_each(*await written(fhir_http, second))
+
+
 class TestSystemActions:
+    async def test_both_returns_actions_but_queues_nothing_for_a_server_not_configured(
+        self, sqlite_url: str, fhir_server: FhirTestServer, fhir_http: httpx.AsyncClient
+    ) -> None:
+        body = high_risk_request(fhir_server)
+        async with running_app(make_settings(sqlite_url, writeback={"mode": "both"})) as client:
+            response = await call_hook(client, body)
+            assert response.status_code == 200, response.text
+            status = await outbox_status(client)
+
+        assert len(response.json()["systemActions"]) == 4
+        assert status["pending"] == status["inFlight"] == status["delivered"] == 0
+        assert await written(fhir_http, body) == ([], [])
+
     async def test_resources_come_back_to_the_ehr_and_nothing_is_queued(
         self, sqlite_url: str, fhir_server: FhirTestServer, fhir_http: httpx.AsyncClient
     ) -> None:
@@ -146,7 +216,9 @@ class TestSystemActions:
         self, sqlite_url: str, fhir_server: FhirTestServer, fhir_http: httpx.AsyncClient
     ) -> None:
         body = high_risk_request(fhir_server)
-        async with running_app(make_settings(sqlite_url, writeback={"mode": "both"})) as client:
+        async with running_app(
+            make_settings(sqlite_url, writes_to=[fhir_server], writeback={"mode": "both"})
+        ) as client:
             response = await call_hook(client, body)
             assert response.status_code == 200, response.text
             await wait_for_delivery(client, WRITES_PER_CALL)

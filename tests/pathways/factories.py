@@ -14,6 +14,7 @@ from stratcare.instruments.results import (
     ResponseRejected,
     ResponseSource,
     RiskGroup,
+    ScreenDate,
     StartBackScore,
 )
 from stratcare.pathways import PathwayInputs
@@ -50,19 +51,29 @@ class SequentialUuids:
         return issued
 
 
-def source(response_id: str, questionnaire: str = START_BACK) -> ResponseSource:
+ADULT = {"resourceType": "Patient", "id": "p1", "birthDate": "1970-05-14"}
+
+
+AUTHORED_DATE = ScreenDate(AUTHORED, "time", "authored")
+
+
+def source(
+    response_id: str, questionnaire: str = START_BACK, dated: ScreenDate | None = AUTHORED_DATE
+) -> ResponseSource:
+    """A response source authored at AUTHORED unless ``dated`` says otherwise (None: undated)."""
     return ResponseSource(
         response_id=response_id,
         version_id="1",
         questionnaire=f"{questionnaire}|1.0.0",
-        authored=AUTHORED,
+        authored=AUTHORED if dated is AUTHORED_DATE else None,
+        dated=dated,
     )
 
 
-def start_back(risk: RiskGroup) -> StartBackScore:
+def start_back(risk: RiskGroup, dated: ScreenDate | None = AUTHORED_DATE) -> StartBackScore:
     total, psychosocial = SCORES[risk]
     return StartBackScore(
-        source=source("sb-1"),
+        source=source("sb-1", dated=dated),
         instrument_version="1.0.0",
         total=total,
         psychosocial=psychosocial,
@@ -70,15 +81,17 @@ def start_back(risk: RiskGroup) -> StartBackScore:
     )
 
 
-def start_back_rejected(*reasons: str) -> ResponseRejected:
+def start_back_rejected(*reasons: str, dated: ScreenDate | None = AUTHORED_DATE) -> ResponseRejected:
     return ResponseRejected(
-        source=source("sb-bad"), instrument=START_BACK, reasons=reasons or ("item sb-9 unanswered",)
+        source=source("sb-bad", dated=dated),
+        instrument=START_BACK,
+        reasons=reasons or ("question 9 is not answered",),
     )
 
 
-def nih(chronicity: Chronicity) -> NihScreenResult:
+def nih(chronicity: Chronicity, dated: ScreenDate | None = AUTHORED_DATE) -> NihScreenResult:
     return NihScreenResult(
-        source=source("nih-1", NIH),
+        source=source("nih-1", NIH, dated=dated),
         instrument_version="1.0.0",
         duration_code="1-5-years",
         frequency_code="every-day",
@@ -87,7 +100,9 @@ def nih(chronicity: Chronicity) -> NihScreenResult:
 
 
 def nih_rejected() -> ResponseRejected:
-    return ResponseRejected(source=source("nih-bad", NIH), instrument=NIH, reasons=("no answer",))
+    return ResponseRejected(
+        source=source("nih-bad", NIH), instrument=NIH, reasons=("question 2 is not answered",)
+    )
 
 
 def condition(
@@ -123,8 +138,11 @@ def condition(
     return resource
 
 
-def service_request(status: str, *codings: tuple[str, str]) -> JsonObject:
-    return {
+def service_request(
+    status: str, *codings: tuple[str, str], authored_on: str | None = "2026-11-17T14:30:00Z"
+) -> JsonObject:
+    """An order for patient p1, made three days before NOW unless ``authored_on`` says otherwise."""
+    request: JsonObject = {
         "resourceType": "ServiceRequest",
         "id": f"sr-{status}",
         "status": status,
@@ -132,6 +150,9 @@ def service_request(status: str, *codings: tuple[str, str]) -> JsonObject:
         "code": {"coding": [{"system": system, "code": code} for system, code in codings]},
         "subject": {"reference": "Patient/p1"},
     }
+    if authored_on is not None:
+        request["authoredOn"] = authored_on
+    return request
 
 
 def inputs(**overrides: Any) -> PathwayInputs:
@@ -140,7 +161,7 @@ def inputs(**overrides: Any) -> PathwayInputs:
         "patient_id": "p1",
         "encounter_id": "e1",
         "now": NOW,
-        "patient": {"resourceType": "Patient", "id": "p1"},
+        "patient": dict(ADULT),
         "conditions": [condition(LOW_BACK_PAIN)],
     }
     values.update(overrides)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from stratcare.content import ContentRepository, default_content_root
-from stratcare.instruments.results import RiskGroup
+from stratcare.instruments.results import RiskGroup, ScreenDate
 from stratcare.pathways import Pathway, PathwayContentError, load_pathway
 
 from .conftest import PLAN
@@ -149,12 +150,80 @@ class TestBrokenContent:
     [
         "http://stratcare.org/fhir/StructureDefinition/cds-override-reasons",
         "http://stratcare.org/fhir/StructureDefinition/servicerequest-category",
+        "http://stratcare.org/fhir/StructureDefinition/pathway-setting",
     ],
 )
 def test_project_extensions_are_defined_in_the_content(extension_url: str) -> None:
-    from stratcare.pathways.definition import OVERRIDE_REASONS_EXTENSION
+    from stratcare.pathways.definition import OVERRIDE_REASONS_EXTENSION, PATHWAY_SETTING_EXTENSION
     from stratcare.pathways.referrals import SERVICE_REQUEST_CATEGORY_EXTENSION
 
-    assert extension_url in {OVERRIDE_REASONS_EXTENSION, SERVICE_REQUEST_CATEGORY_EXTENSION}
+    assert extension_url in {
+        OVERRIDE_REASONS_EXTENSION,
+        SERVICE_REQUEST_CATEGORY_EXTENSION,
+        PATHWAY_SETTING_EXTENSION,
+    }
     definition = ContentRepository.load().resolve("StructureDefinition", extension_url)
     assert definition["type"] == "Extension"
+
+
+def set_setting(name: str, value: int | str | None) -> JsonEdit:
+    """Change (or, with None, remove) one pathway setting."""
+
+    def edit(plan: dict[str, Any]) -> None:
+        kept = []
+        for setting in plan["extension"]:
+            named, held = setting["extension"]
+            if named["valueString"] == name:
+                if value is None:
+                    continue
+                held.clear()
+                held.update(
+                    {"url": "value", "valueInteger" if isinstance(value, int) else "valueCode": value}
+                )
+            kept.append(setting)
+        plan["extension"] = kept
+
+    return edit
+
+
+class TestPathwaySettings:
+    def test_shipped_defaults(self) -> None:
+        settings = load_pathway(ContentRepository.load(), PLAN).definition.settings
+        assert settings == {
+            "screenWindowDays": 28,
+            "minimumAgeYears": 16,
+            "orderWindowDays": 84,
+            "referralDurationScope": "any-duration",
+        }
+
+    def test_clinic_can_shorten_the_screen_window(self, tmp_path: Path) -> None:
+        pathway = edited_pathway(tmp_path, set_setting("screenWindowDays", 14))
+        three_weeks_ago = ScreenDate(datetime(2026, 10, 30, tzinfo=UTC), "day", "authored")
+        [card] = pathway.apply(
+            inputs(start_back=start_back(RiskGroup.HIGH, dated=three_weeks_ago)), SequentialUuids()
+        )
+        assert card.summary.startswith("STarT Back screen out of date")
+        assert "older than the 14-day screening window" in (card.detail or "")
+
+    def test_clinic_can_set_the_trial_age_of_18(self, tmp_path: Path) -> None:
+        pathway = edited_pathway(tmp_path, set_setting("minimumAgeYears", 18))
+        seventeen = {"resourceType": "Patient", "id": "p1", "birthDate": "2009-06-01"}
+        given = inputs(patient=seventeen, start_back=start_back(RiskGroup.HIGH))
+        assert pathway.apply(given, SequentialUuids()) == []
+
+    @pytest.mark.parametrize("name", ["screenWindowDays", "orderWindowDays"])
+    def test_a_missing_engine_setting_fails_at_load(self, tmp_path: Path, name: str) -> None:
+        with pytest.raises(PathwayContentError, match=f"needs the pathway setting {name}"):
+            edited_pathway(tmp_path, set_setting(name, None))
+
+    def test_a_condition_naming_an_undefined_setting_fails_at_load(self, tmp_path: Path) -> None:
+        # Otherwise %settings.minimumAgeYears would be empty and every card silently false.
+        with pytest.raises(PathwayContentError, match="undefined pathway settings \\['minimumAgeYears'\\]"):
+            edited_pathway(tmp_path, set_setting("minimumAgeYears", None))
+
+    def test_a_setting_given_twice_fails_at_load(self, tmp_path: Path) -> None:
+        def twice(plan: dict[str, Any]) -> None:
+            plan["extension"].append(plan["extension"][0])
+
+        with pytest.raises(PathwayContentError, match="given twice"):
+            edited_pathway(tmp_path, twice)

@@ -24,6 +24,7 @@ from .factories import (
 
 LEAFLET = "https://startback.hfac.keele.ac.uk/patients/"
 KEELE_TOOL = "https://startback.hfac.keele.ac.uk/"
+NICE_NG59 = "https://www.nice.org.uk/guidance/ng59"
 SCREENING_ORDER = (ORDERS, "start-back-screening")
 
 
@@ -87,27 +88,53 @@ class TestRedFlag:
 
 
 class TestChronicPain:
-    def test_chronic_nih_gives_info_card_without_referral(self, pathway: Pathway) -> None:
+    """NICE NG59 by default: chronic pain is stratified too. Acute-only (TARGET) is a pathway setting."""
+
+    def test_chronic_high_risk_is_referred_with_the_ng59_combined_programme_note(
+        self, pathway: Pathway
+    ) -> None:
         given = inputs(nih=nih(Chronicity.CHRONIC), start_back=start_back(RiskGroup.HIGH))
         [card] = cards_for(pathway, given)
+        assert card.indicator == "warning"
+        assert created_codes(card) == {("http://snomed.info/sct", PHYSIO_REFERRAL), (ORDERS, PIPT)}
+        assert "combined physical and psychological programme" in (card.detail or "")
+
+    def test_chronic_medium_risk_is_referred_to_physiotherapy(self, pathway: Pathway) -> None:
+        given = inputs(nih=nih(Chronicity.CHRONIC), start_back=start_back(RiskGroup.MEDIUM))
+        [card] = cards_for(pathway, given)
+        assert created_codes(card) == {("http://snomed.info/sct", PHYSIO_REFERRAL)}
+
+    def test_chronic_without_a_screen_is_offered_screening(self, pathway: Pathway) -> None:
+        [card] = cards_for(pathway, inputs(nih=nih(Chronicity.CHRONIC)))
+        assert card.summary == "STarT Back screening is due"
+
+    def test_acute_only_chronic_nih_gives_info_card_without_referral(
+        self, acute_only_pathway: Pathway
+    ) -> None:
+        given = inputs(nih=nih(Chronicity.CHRONIC), start_back=start_back(RiskGroup.HIGH))
+        [card] = cards_for(acute_only_pathway, given)
         assert card.indicator == "info"
         assert card.summary.startswith("Chronic low back pain")
         assert card.suggestions is None
 
-    def test_chronic_nih_replaces_screening_due(self, pathway: Pathway) -> None:
-        [card] = cards_for(pathway, inputs(nih=nih(Chronicity.CHRONIC)))
+    def test_acute_only_chronic_nih_replaces_screening_due(self, acute_only_pathway: Pathway) -> None:
+        [card] = cards_for(acute_only_pathway, inputs(nih=nih(Chronicity.CHRONIC)))
         assert card.summary.startswith("Chronic low back pain")
 
-    def test_acute_nih_leaves_the_referral_in_place(self, pathway: Pathway) -> None:
+    def test_acute_nih_leaves_the_referral_in_place(
+        self, pathway: Pathway, acute_only_pathway: Pathway
+    ) -> None:
         given = inputs(nih=nih(Chronicity.ACUTE), start_back=start_back(RiskGroup.HIGH))
-        [card] = cards_for(pathway, given)
-        assert card.suggestions is not None
+        for each in (pathway, acute_only_pathway):
+            [card] = cards_for(each, given)
+            assert card.suggestions is not None
 
-    def test_refused_nih_screen_is_treated_as_absent(self, pathway: Pathway) -> None:
+    def test_refused_nih_screen_is_reported_and_not_needed_by_default(self, pathway: Pathway) -> None:
         given = inputs(nih=nih_rejected(), start_back=start_back(RiskGroup.MEDIUM))
         [card] = cards_for(pathway, given)
         assert card.suggestions is not None
         assert "NIH chronic low back pain screen: not scored" in (card.detail or "")
+        assert "whether the pain is chronic is not known" in (card.detail or "")
 
 
 class TestScreening:
@@ -134,12 +161,12 @@ class TestScreening:
         assert cards_for(pathway, given) == []
 
     def test_refused_response_gives_incomplete_card_with_reasons(self, pathway: Pathway) -> None:
-        given = inputs(start_back=start_back_rejected("item sb-3 unanswered", "item sb-9 unanswered"))
-        [card] = cards_for(pathway, given)
+        reasons = ("question 3 is not answered", "question 9 is not answered")
+        [card] = cards_for(pathway, inputs(start_back=start_back_rejected(*reasons)))
         assert card.summary.startswith("STarT Back screen incomplete or invalid")
         assert created_codes(card) == {SCREENING_ORDER}
-        assert "item sb-3 unanswered; item sb-9 unanswered" in (card.detail or "")
-        assert "QuestionnaireResponse/sb-bad" in (card.detail or "")
+        assert "question 3 is not answered; question 9 is not answered" in (card.detail or "")
+        assert "Answered on 20 November 2026 (today)" in (card.detail or "")
         assert link_urls(card) == [KEELE_TOOL]
 
 
@@ -149,7 +176,7 @@ class TestRiskGroups:
         assert card.indicator == "info"
         assert card.suggestions is None
         assert card.selectionBehavior is None
-        assert link_urls(card) == [LEAFLET]
+        assert link_urls(card) == [LEAFLET, NICE_NG59]
 
     def test_medium_risk_suggests_physiotherapy(self, pathway: Pathway) -> None:
         [card] = cards_for(pathway, inputs(start_back=start_back(RiskGroup.MEDIUM)))
@@ -171,8 +198,9 @@ class TestRiskGroups:
         [card] = cards_for(pathway, given)
         detail = card.detail or ""
         assert "total 5/9, psychosocial 2/5, **medium risk**" in detail
-        assert "From QuestionnaireResponse/sb-1, authored 2026-11-20." in detail
-        assert "NIH chronic low back pain screen: acute" in detail
+        assert "**medium risk**. Completed on 20 November 2026 (today)." in detail
+        assert "NIH chronic low back pain screen: acute or subacute" in detail
+        assert "QuestionnaireResponse" not in detail
         assert detail.startswith("Medium risk of persistent disabling back pain.")
 
     def test_card_source_comes_from_the_plan_definition(self, pathway: Pathway) -> None:

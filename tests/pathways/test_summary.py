@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 
-from stratcare.instruments.results import Chronicity, RiskGroup
+from stratcare.instruments.results import Chronicity, RiskGroup, ScreenDate
 from stratcare.pathways import Pathway, PathwayContentError, PathwayInputs
 from stratcare.pathways.summary import MAX_SUMMARY_LENGTH, card_summary
 
@@ -22,6 +23,7 @@ from .factories import (
     start_back_rejected,
 )
 
+IN_2021 = ScreenDate(datetime(2021, 3, 3, tzinfo=UTC), "day", "authored")
 RISK_WORDS = re.compile(r"\b(low|medium|high) risk\b", re.IGNORECASE)
 RED_FLAG = [condition(LOW_BACK_PAIN), condition(CAUDA_EQUINA)]
 EXISTING_PHYSIO = [service_request("active", ("http://snomed.info/sct", "308447003"))]
@@ -41,18 +43,27 @@ SCENARIOS: dict[str, PathwayInputs] = {
     "red flag, high": inputs(conditions=RED_FLAG, start_back=start_back(RiskGroup.HIGH)),
     "chronic, low": inputs(nih=nih(Chronicity.CHRONIC), start_back=start_back(RiskGroup.LOW)),
     "chronic, medium": inputs(nih=nih(Chronicity.CHRONIC), start_back=start_back(RiskGroup.MEDIUM)),
+    "high, out of date": inputs(start_back=start_back(RiskGroup.HIGH, dated=IN_2021)),
+    "high, undated": inputs(start_back=start_back(RiskGroup.HIGH, dated=None)),
+    "red flag, high, out of date": inputs(
+        conditions=RED_FLAG, start_back=start_back(RiskGroup.HIGH, dated=IN_2021)
+    ),
 }
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_summary_names_the_risk_group_iff_computed(pathway: Pathway, scenario: str) -> None:
+def test_summary_names_the_risk_group_iff_computed_from_a_current_screen(
+    pathway: Pathway, scenario: str
+) -> None:
     given = SCENARIOS[scenario]
     cards = pathway.apply(given, SequentialUuids())
     assert cards, "every scenario gives a card"
     score = given.risk_computed
+    current = score is not None and "out of date" not in scenario and "undated" not in scenario
     for card in cards:
         named = {match.lower() for match in RISK_WORDS.findall(card.summary)}
-        assert named == ({score.risk_group.value} if score else set()), card.summary
+        assert named == ({score.risk_group.value} if score and current else set()), card.summary
+        assert pathway.current_risk(given) == (score.risk_group if score and current else None)
         assert len(card.summary) < 140
 
 

@@ -87,10 +87,12 @@ def issued_card(*, suggestions: int = 2, risk_group: str | None = "high") -> Iss
     return IssuedCard(card=card, pathway_action="high-risk", risk_group=risk_group, referral_suggested=True)
 
 
-def pending_write(key: str, *, hook_instance: UUID | None = None) -> PendingWrite:
+def pending_write(
+    key: str, *, hook_instance: UUID | None = None, fhir_server: str = "https://ehr.example.org/fhir"
+) -> PendingWrite:
     return PendingWrite(
         key=key,
         hook_instance=hook_instance or uuid4(),
-        fhir_server=None,
+        fhir_server=fhir_server,
         bundle={"resourceType": "Bundle", "type": "transaction", "id": key},
     )

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import insert, select, text
 
-from stratcare.store import SqlLedgers, async_url, create_engine, create_schema
+from stratcare.store import SqlLedgers, async_url, create_engine, upgrade_schema
 from stratcare.store.schema import jwt_replay
 
 
@@ -48,9 +48,9 @@ class TestAsyncUrl:
 
 
 class TestSchema:
-    async def test_creating_the_schema_again_changes_nothing(self, ledgers: SqlLedgers) -> None:
+    async def test_upgrading_again_changes_nothing(self, ledgers: SqlLedgers) -> None:
         await _insert_replay_row(ledgers, datetime(2025, 1, 1, tzinfo=UTC))
-        await create_schema(ledgers.engine)
+        await upgrade_schema(ledgers.engine)
         async with ledgers.engine.connect() as connection:
             assert len((await connection.execute(select(jwt_replay))).all()) == 1
 
@@ -58,7 +58,7 @@ class TestSchema:
     async def test_processes_starting_at_once_do_not_collide(self, postgres_url: str) -> None:
         engines = [create_engine(postgres_url) for _ in range(4)]
         try:
-            await asyncio.gather(*(create_schema(engine) for engine in engines))
+            await asyncio.gather(*(upgrade_schema(engine) for engine in engines))
         finally:
             for engine in engines:
                 await engine.dispose()

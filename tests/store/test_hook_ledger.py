@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 import pytest
 from sqlalchemy import Table, func, select
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +22,9 @@ from store.factories import (
 )
 from stratcare.store import SqlLedgers
 from stratcare.store.schema import assessments, card_suggestions, cards, hook_calls, outbox
+from stratcare.writeback.outbox import PendingWrite
+
+EHR_A, EHR_B = "https://a.example.org/fhir", "https://b.example.org/fhir"
 
 
 async def _count(ledgers: SqlLedgers, table: Table) -> int:
@@ -132,7 +137,7 @@ class TestQueuedWrites:
         async with ledgers.engine.connect() as connection:
             row = (await connection.execute(select(outbox))).mappings().one()
         assert (row["key"], row["hook_instance"]) == (write.key, write.hook_instance)
-        assert row["fhir_server"] is None
+        assert row["fhir_server"] == write.fhir_server
         assert row["bundle"] == write.bundle
         assert (row["state"], row["attempts"]) == ("pending", 0)
         assert row["created_at"] == row["next_attempt_at"] == NOW
@@ -148,6 +153,30 @@ class TestQueuedWrites:
         assert [row["key"] for row in rows] == ["same-key", "other"]
         assert rows[0]["hook_instance"] == first.hook_instance
         assert await _count(ledgers, hook_calls) == 2
+
+    async def test_the_same_key_is_queued_once_per_server(self, ledgers: SqlLedgers) -> None:
+        """A write pending for one server never stops the same results from being queued for another."""
+        async with ledgers.hook_ledger() as ledger:
+            await ledger.record(call_facts(), [], [], [pending_write("same-key", fhir_server=EHR_A)])
+        async with ledgers.hook_ledger() as ledger:
+            again = [
+                pending_write("same-key", fhir_server=EHR_A),
+                pending_write("same-key", fhir_server=EHR_B),
+            ]
+            await ledger.record(call_facts(), [], [], again)
+        async with ledgers.engine.connect() as connection:
+            rows = (await connection.execute(select(outbox).order_by(outbox.c.id))).mappings().all()
+        assert [(row["fhir_server"], row["key"]) for row in rows] == [
+            (EHR_A, "same-key"),
+            (EHR_B, "same-key"),
+        ]
+
+    async def test_a_write_without_a_server_is_refused(self, ledgers: SqlLedgers) -> None:
+        write = PendingWrite("k", uuid4(), None, {"resourceType": "Bundle", "type": "transaction"})
+        with pytest.raises(ValueError, match="must name its target server"):
+            async with ledgers.hook_ledger() as ledger:
+                await ledger.record(call_facts(), [], [], [write])
+        assert await _count(ledgers, hook_calls) == 0
 
     async def test_a_key_repeated_in_one_call_is_queued_once(self, ledgers: SqlLedgers) -> None:
         async with ledgers.hook_ledger() as ledger:

@@ -7,6 +7,7 @@ import stratcare.store
 
 def test_the_public_names_are_exactly_these() -> None:
     assert sorted(stratcare.store.__all__) == [
+        "SchemaNotCurrent",
         "SqlFeedbackLedger",
         "SqlHookLedger",
         "SqlLedgers",
@@ -14,6 +15,8 @@ def test_the_public_names_are_exactly_these() -> None:
         "SqlReplayGuard",
         "async_url",
         "create_engine",
-        "create_schema",
+        "current_revision",
+        "head_revision",
+        "upgrade_schema",
     ]
     assert all(hasattr(stratcare.store, name) for name in stratcare.store.__all__)

@@ -78,10 +78,14 @@ class TestTokenHandoff:
         clock.seconds += 60
         assert handoff.take("k", EHR) is None
 
-    def test_a_token_lent_for_another_server_is_not_given_and_is_dropped(self) -> None:
+    def test_a_token_lent_for_another_server_is_kept_for_that_server_only(self) -> None:
+        """The same results may be queued for two servers: each write gets its own server's token."""
         handoff = TokenHandoff(Clock())
-        handoff.hand_over("k", OTHER, SecretStr("lent"), 300)
+        handoff.hand_over("k", OTHER, SecretStr("lent-other"), 300)
+        handoff.hand_over("k", EHR, SecretStr("lent-ehr"), 300)
+        assert handoff.take("k", EHR) == SecretStr("lent-ehr")
         assert handoff.take("k", EHR) is None
+        assert handoff.take("k", OTHER) == SecretStr("lent-other")
         assert len(handoff) == 0
 
     def test_expired_tokens_are_dropped_when_another_is_lent(self) -> None:

@@ -15,10 +15,12 @@ from joserfc.jwk import ECKey
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from stratcare.auth import AuthSettings
 from stratcare.writeback.backend_auth import SIGNING_ALGORITHMS
-from stratcare.writeback.delivery import Delivered, TokenHandoff
+from stratcare.writeback.delivery import Delivered, DeliveryFailed, TokenHandoff
 from stratcare.writeback.outbox import ClaimedWrite, PendingWrite
 from stratcare.writeback.settings import SigningAlgorithm, WritebackSettings
+from stratcare.writeback.targets import WritebackTargets
 from stratcare.writeback.wiring import build_deliverer, build_worker
 
 from .fake_outbox import InMemoryOutbox
@@ -26,6 +28,11 @@ from .fake_outbox import InMemoryOutbox
 EHR = "https://ehr.example.org/fhir"
 TOKEN_URL = "https://ehr.example.org/oauth2/token"
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+OPEN_SERVER = "https://launch.smarthealthit.org/v/r4/fhir"
+
+
+def targets_of(settings: WritebackSettings) -> WritebackTargets:
+    return WritebackTargets.from_settings(settings, AuthSettings(mode="off"))
 
 
 def backend(key_file: Path) -> dict[str, object]:
@@ -111,6 +118,32 @@ class TestWritebackSettings:
         assert (settings.writeback.mode, str(settings.writeback.ehr_base_url)) == ("both", EHR)
         assert settings.writeback.max_attempts == 4
 
+    def test_where_results_go_is_read_from_the_service_settings(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from stratcare.settings import Settings
+
+        monkeypatch.setenv("STRATCARE_AUTH", "on")
+        monkeypatch.setenv("STRATCARE_WRITEBACK_ALLOWLIST", json.dumps([OPEN_SERVER]))
+        issuers = {"https://ehr.example.org": {"jwks_url": f"{EHR}/jwks", "writeback_servers": [EHR]}}
+        monkeypatch.setenv("STRATCARE_JWT_ISSUERS", json.dumps(issuers))
+        monkeypatch.setenv("STRATCARE_DATABASE_UPGRADE_ON_START", "false")
+        settings = Settings(_env_file=None)  # type: ignore[call-arg]
+        assert settings.writeback.allowlist == (OPEN_SERVER,)
+        assert settings.jwt_issuers["https://ehr.example.org"].writeback_servers == (EHR,)
+        assert settings.database_upgrade_on_start is False
+        targets = WritebackTargets.from_settings(settings.writeback, settings.auth_settings())
+        assert targets.target_for("https://ehr.example.org", EHR) == EHR
+        assert targets.target_for(None, OPEN_SERVER) is None, "the allowlist is for authentication off"
+
+    def test_by_default_nothing_is_a_target(self) -> None:
+        assert WritebackSettings().allowlist == ()
+        assert WritebackSettings().ehr_base_url is None
+
+    def test_an_allowlist_entry_must_be_a_fhir_url(self) -> None:
+        with pytest.raises(ValidationError, match="not an http"):
+            WritebackSettings.model_validate({"allowlist": ["ftp://ehr.example.org/fhir"]})
+
 
 class TestWiring:
     @respx.mock
@@ -123,10 +156,21 @@ class TestWiring:
         )
         settings = WritebackSettings.model_validate({"ehr_base_url": EHR, **backend(key_file)})
         async with httpx.AsyncClient() as http:
-            deliverer = build_deliverer(settings, http, TokenHandoff(), lambda: NOW)
+            deliverer = build_deliverer(settings, targets_of(settings), http, TokenHandoff(), lambda: NOW)
             write = ClaimedWrite(1, "k", UUID(int=1), None, {"resourceType": "Bundle"}, 0)
             assert await deliverer.deliver(write) == Delivered()
         assert route.calls.last.request.headers["Authorization"] == "Bearer own"
+
+    @respx.mock
+    async def test_the_deliverer_refuses_a_server_not_configured_for_write_back(self) -> None:
+        """A row queued for a server that is no longer (or never was) a target dies without a request."""
+        settings = WritebackSettings.model_validate({"ehr_base_url": EHR})
+        async with httpx.AsyncClient() as http:
+            deliverer = build_deliverer(settings, targets_of(settings), http, TokenHandoff(), lambda: NOW)
+            write = ClaimedWrite(1, "k", UUID(int=1), OPEN_SERVER, {"resourceType": "Bundle"}, 0)
+            outcome = await deliverer.deliver(write)
+        assert outcome == DeliveryFailed(f"{OPEN_SERVER} is not configured for write-back", permanent=True)
+        assert not respx.calls
 
     async def test_a_missing_signing_key_fails_at_start_up(self, tmp_path: Path) -> None:
         settings = WritebackSettings.model_validate(
@@ -134,7 +178,7 @@ class TestWiring:
         )
         async with httpx.AsyncClient() as http:
             with pytest.raises(FileNotFoundError):
-                build_deliverer(settings, http, TokenHandoff(), lambda: NOW)
+                build_deliverer(settings, targets_of(settings), http, TokenHandoff(), lambda: NOW)
 
     async def test_the_worker_follows_the_settings(self) -> None:
         store = InMemoryOutbox()

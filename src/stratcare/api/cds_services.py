@@ -55,7 +55,8 @@ async def call_service(
         runtime.authenticator.check_fhir_server(client, str(body.fhirServer))
     public_base_url = runtime.settings.public_base_url
     endpoint = endpoint_url(request, str(public_base_url) if public_base_url else None)
-    response = await runtime.hooks.run(service_id, body, endpoint_url=endpoint)
+    issuer = client.issuer if client is not None else None
+    response = await runtime.hooks.run(service_id, body, endpoint_url=endpoint, issuer=issuer)
     return JSONResponse(response.to_json())
 
 

@@ -37,6 +37,7 @@ from stratcare.writeback.delivery import TokenHandoff
 from stratcare.writeback.intake import HookWriteback
 from stratcare.writeback.outbox import OutboxStore
 from stratcare.writeback.settings import WritebackSettings
+from stratcare.writeback.targets import WritebackTargets
 from stratcare.writeback.wiring import build_deliverer, build_worker
 from stratcare.writeback.worker import running_in_background
 
@@ -57,6 +58,7 @@ class Runtime:
     database: AsyncEngine
     outbox: OutboxStore
     authenticator: ClientAuthenticator
+    writeback_targets: WritebackTargets
     reports: ReportAccess | None = None
 
     def discovery(self) -> DiscoveryResponse:
@@ -76,19 +78,20 @@ def delivery_timeout(settings: WritebackSettings) -> float:
 
 
 async def start_writeback(
-    settings: WritebackSettings, ledgers: SqlLedgers, stack: AsyncExitStack
+    settings: WritebackSettings, targets: WritebackTargets, ledgers: SqlLedgers, stack: AsyncExitStack
 ) -> HookWriteback:
     """The hook side of write-back, and the in-process delivery worker when one is configured."""
+    logger.info(targets.summary(), extra={"writeback": targets.describe()})
     if not settings.queues_writes:
-        return HookWriteback(settings)
+        return HookWriteback(targets)
     handoff = TokenHandoff()
     delivery_http = await stack.enter_async_context(http_client(delivery_timeout(settings)))
-    deliverer = build_deliverer(settings, delivery_http, handoff, utc_now)
+    deliverer = build_deliverer(settings, targets, delivery_http, handoff, utc_now)
     if not settings.run_in_process:
-        return HookWriteback(settings)
+        return HookWriteback(targets)
     worker = build_worker(settings, ledgers.outbox(), deliverer, utc_now)
     await stack.enter_async_context(running_in_background(worker, idle_sleep=settings.idle_poll_seconds))
-    return HookWriteback(settings, handoff, worker.notify)
+    return HookWriteback(targets, handoff, worker.notify)
 
 
 def client_authenticator(
@@ -126,14 +129,15 @@ async def hierarchy_lookup(settings: Settings, stack: AsyncExitStack) -> Hierarc
 @asynccontextmanager
 async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     content = ContentRepository.load(settings.content_dir)
-    registry = ServiceRegistry.from_descriptors(content.service_descriptors)
-    ledgers = await SqlLedgers.open(settings.database_url)
+    registry = ServiceRegistry.from_content(content)
+    ledgers = await SqlLedgers.open(settings.database_url, upgrade=settings.database_upgrade_on_start)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(ledgers.close)
         hierarchy = await hierarchy_lookup(settings, stack)
         decider = StratifiedCareDecider.from_content(content, registry, hierarchy)
         http = await stack.enter_async_context(http_client(settings.fhir_timeout_seconds))
-        writeback = await start_writeback(settings.writeback, ledgers, stack)
+        targets = WritebackTargets.from_settings(settings.writeback, settings.auth_settings())
+        writeback = await start_writeback(settings.writeback, targets, ledgers, stack)
         authenticator = client_authenticator(settings, http, ledgers)
         yield Runtime(
             settings=settings,
@@ -147,6 +151,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 clock=utc_now,
                 new_uuid=uuid.uuid4,
                 fhir_timeout_seconds=settings.fhir_timeout_seconds,
+                fhir_max_pages=settings.fhir_max_pages,
                 writeback=writeback,
                 clinic_of=clinic_reader(settings.reports.clinic_source),
                 support=SqlClinicianSupport(ledgers.engine, settings.reports),
@@ -155,6 +160,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             database=ledgers.engine,
             outbox=ledgers.outbox(),
             authenticator=authenticator,
+            writeback_targets=targets,
             reports=report_access(settings.reports, http),
         )
 

@@ -43,10 +43,27 @@ class OutboxHealth(BaseModel):
     )
 
 
+class WritebackHealth(BaseModel):
+    """Where results go: the write-back mode and the servers configured for write-back (no secrets)."""
+
+    mode: Literal["outbox", "system-actions", "both", "off"]
+    outbox: bool = Field(description="Results are queued and written to the targets below.")
+    systemActions: bool = Field(description="Results are returned to the calling EHR as systemActions.")
+    ehrBaseUrl: str | None = Field(
+        description="Written to for any caller, and when a call names no fhirServer."
+    )
+    allowlist: list[str] = Field(description="With authentication off: fhirServer values written to.")
+    issuers: dict[str, list[str]] = Field(description="Per trusted CDS client: fhirServer values written to.")
+    otherServers: Literal["not written to"] = Field(
+        description="Any other fhirServer a call names is read from (if allowed) but never written to."
+    )
+
+
 class Health(BaseModel):
     status: Literal["ok"]
     version: str
     outbox: OutboxHealth
+    writeback: WritebackHealth
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {

@@ -57,6 +57,8 @@ class IssuerConfig(BaseModel):
     ``jwks_file`` is always tried first, so a ``jku`` is used only when those keys do not verify."""
     fhir_servers: tuple[FhirServerUrl, ...] = ()
     """FHIR base URLs this client may send as ``fhirServer``; empty allows any (logged as a warning)."""
+    writeback_servers: tuple[FhirServerUrl, ...] = ()
+    """Servers this client's results are written back to; empty: none (see ``writeback.targets``)."""
 
     @model_validator(mode="after")
     def _one_key_source(self) -> IssuerConfig:

@@ -1,16 +1,22 @@
 """CDS services as data: each ``hooks/*.json`` descriptor becomes one service, keyed by its id.
 
 Keying by service id (not hook type) lets several services share a hook without replacing each other.
+Templates are expanded once, when the descriptors are loaded: ``{{canonicals:<url>}}`` becomes every form
+of that Questionnaire's canonical (see ``stratcare.cdshooks.canonicals``), so discovery, the EHR's prefetch
+and the service's own fetches all run the same search.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from stratcare.cdshooks.canonicals import expand_canonicals, questionnaire_versions
 from stratcare.cdshooks.models import ServiceDescriptor
+from stratcare.cdshooks.prefetch import invalid_tokens
+from stratcare.content import ContentRepository
 from stratcare.errors import UnknownService
 
 ServiceId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
@@ -50,14 +56,27 @@ class ServiceRegistry:
             self._services[service.id] = service
 
     @classmethod
-    def from_descriptors(cls, descriptors: Iterable[dict[str, object]]) -> ServiceRegistry:
+    def from_descriptors(
+        cls,
+        descriptors: Iterable[dict[str, object]],
+        questionnaires: Mapping[str, Sequence[str]] | None = None,
+    ) -> ServiceRegistry:
+        """Services from descriptor JSON; ``questionnaires`` maps each Questionnaire url to its versions."""
         services = []
         for raw in descriptors:
             try:
-                services.append(CdsService.model_validate(raw))
-            except ValidationError as exc:
+                service = CdsService.model_validate(raw)
+                services.append(
+                    service.model_copy(update={"prefetch": _expanded(service, questionnaires or {})})
+                )
+            except (ValidationError, ValueError) as exc:
                 raise ValueError(f"invalid service descriptor {raw.get('id')!r}: {exc}") from exc
         return cls(services)
+
+    @classmethod
+    def from_content(cls, content: ContentRepository) -> ServiceRegistry:
+        versions = questionnaire_versions(content.all_of("Questionnaire"))
+        return cls.from_descriptors(content.service_descriptors, versions)
 
     def get(self, service_id: str) -> CdsService:
         try:
@@ -67,3 +86,14 @@ class ServiceRegistry:
 
     def all(self) -> list[CdsService]:
         return sorted(self._services.values(), key=lambda service: service.id)
+
+
+def _expanded(service: CdsService, questionnaires: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    templates = {}
+    for key, template in service.prefetch.items():
+        expanded = expand_canonicals(template, questionnaires)
+        unknown = invalid_tokens(expanded)
+        if unknown:
+            raise ValueError(f"prefetch {key!r} uses unknown tokens {unknown}")
+        templates[key] = expanded
+    return templates

@@ -91,15 +91,14 @@ class StratifiedCareDecider:
             service_requests=tuple(record.service_requests),
             hierarchy_answers=answers,
         )
-        risk = inputs.risk_computed
         # Risk scores and draft orders are for clinicians to act on: a patient or relative viewing the
         # record (patient-view in a portal) gets no cards; the screens are still scored and recorded.
         applied_actions = pathway.evaluate(inputs) if context.user_is_clinician else []
         cards = [
             IssuedCard(
-                card=build_card(applied, inputs, pathway.definition.source, new_uuid),
+                card=build_card(applied, inputs, pathway.definition, new_uuid),
                 pathway_action=applied.spec.id,
-                risk_group=risk.risk_group.value if risk else None,
+                risk_group=applied.risk.value if applied.risk else None,
                 referral_suggested=applied.proposed_request is not None,
             )
             for applied in applied_actions

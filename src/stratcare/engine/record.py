@@ -9,6 +9,9 @@ no element is ``null``, ``{}`` or ``[]`` (which FHIR JSON forbids), so the decis
 finds without guarding against a string where a list belongs. Missing required elements and unknown
 top-level elements are tolerated here: the decision judges what it needs (an unscorable screen is reported
 as such) and ignores what it never reads.
+
+A search Bundle that is not the whole result (a ``next`` link left, fewer matches than its ``total``) is
+refused outright: a record missing the page with a red flag must never reach the decision (412).
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
+
+from stratcare.cdshooks.answers import incomplete_reason
+from stratcare.errors import Issue, PrefetchUnavailable
 
 JsonObject = dict[str, Any]
 
@@ -118,12 +124,29 @@ def build_record(
     prefetch: Mapping[str, JsonObject | None], patient_id: str, encounter_id: str | None
 ) -> PatientRecord:
     record = PatientRecord(patient_id=patient_id)
+    _refuse_incomplete(prefetch)
     for key, value in prefetch.items():
         if value is None:
             continue
         for resource in _resources_in(value):
             _place(record, key, resource, encounter_id)
     return record
+
+
+def _refuse_incomplete(prefetch: Mapping[str, JsonObject | None]) -> None:
+    issues = [
+        Issue(
+            code="incomplete",
+            diagnostics=f"prefetch {key!r}: the record could not be read in full: {reason}",
+            expression=(f"prefetch.{key}",),
+        )
+        for key, value in prefetch.items()
+        if value is not None
+        and value.get("resourceType") == "Bundle"
+        and (reason := incomplete_reason(value)) is not None
+    ]
+    if issues:
+        raise PrefetchUnavailable("the patient's record could not be read in full", issues)
 
 
 def _place(record: PatientRecord, key: str, resource: object, encounter_id: str | None) -> None:

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from stratcare.cdshooks.context import HookContext, parse_context
 from stratcare.cdshooks.models import HookRequest, HookResponse
-from stratcare.cdshooks.prefetch import resolve_prefetch
+from stratcare.cdshooks.prefetch import PrefetchLimits, resolve_prefetch
 from stratcare.cdshooks.services import CdsService, ServiceRegistry
 from stratcare.engine.ports import (
     ClinicianSupport,
@@ -68,6 +68,7 @@ class HookRunner:
         new_uuid: Callable[[], UUID],
         fhir_timeout_seconds: float,
         writeback: HookWriteback,
+        fhir_max_pages: int = 10,
         clinic_of: Callable[[JsonObject | None], str | None] = lambda _encounter: None,
         support: ClinicianSupport | None = None,
     ) -> None:
@@ -77,16 +78,21 @@ class HookRunner:
         self._unit_of_work = unit_of_work
         self._clock = clock
         self._new_uuid = new_uuid
-        self._timeout = fhir_timeout_seconds
+        self._limits = PrefetchLimits(timeout_seconds=fhir_timeout_seconds, max_pages=fhir_max_pages)
         self._writeback = writeback
         self._clinic_of = clinic_of
         self._support = support or NoClinicianSupport()
 
-    async def run(self, service_id: str, request: HookRequest, *, endpoint_url: str) -> HookResponse:
+    async def run(
+        self, service_id: str, request: HookRequest, *, endpoint_url: str, issuer: str | None = None
+    ) -> HookResponse:
+        """Answer one hook call; ``issuer`` is the verified caller (None with authentication off)."""
         with serving_hook_call(request.hookInstance):
-            return await self._run(service_id, request, endpoint_url)
+            return await self._run(service_id, request, endpoint_url, issuer)
 
-    async def _run(self, service_id: str, request: HookRequest, endpoint_url: str) -> HookResponse:
+    async def _run(
+        self, service_id: str, request: HookRequest, endpoint_url: str, issuer: str | None
+    ) -> HookResponse:
         service = self._registry.get(service_id)
         if request.hook != service.hook:
             raise InvalidHookRequest(
@@ -105,14 +111,20 @@ class HookRunner:
                 ],
             )
         context = parse_context(request.hook, request.context)
+        _check_token_patient(request, context)
         received_at = self._clock()
         try:
-            prefetch = await resolve_prefetch(service.prefetch, request, self._reader, self._timeout)
+            prefetch = await resolve_prefetch(service.prefetch, request, self._reader, self._limits)
+            record = build_record(prefetch.values, context.patientId, context.encounterId)
         except PrefetchUnavailable:
             facts = _facts(service, request, context, received_at, "prefetch-unavailable")
             await self._record(facts, None, WritebackPlan())
             raise
-        record = build_record(prefetch.values, context.patientId, context.encounterId)
+        for key, why in prefetch.refused.items():
+            logger.info(
+                "prefetch value refused and fetched",
+                extra={"hookInstance": str(request.hookInstance), "key": key, "reason": why},
+            )
         for reason, count in Counter(record.ignored).items():
             logger.info(
                 "prefetch resource ignored",
@@ -125,7 +137,7 @@ class HookRunner:
         supported = await self._support.annotate(clinic, context.userId, received_at, decision.cards)
         decision = replace(decision, cards=supported)
         outcome = "cards" if decision.cards else "no-cards"
-        plan = self._plan_writeback(request, context, decision)
+        plan = self._plan_writeback(request, context, decision, issuer)
         facts = replace(_facts(service, request, context, received_at, outcome), clinic=clinic)
         await self._record(facts, decision, plan)
         self._writeback.committed(plan)
@@ -146,7 +158,7 @@ class HookRunner:
         )
 
     def _plan_writeback(
-        self, request: HookRequest, context: HookContext, decision: Decision
+        self, request: HookRequest, context: HookContext, decision: Decision, issuer: str | None
     ) -> WritebackPlan:
         lent = request.fhirAuthorization
         return self._writeback.plan(
@@ -154,6 +166,7 @@ class HookRunner:
             patient_id=context.patientId,
             encounter_id=context.encounterId,
             fhir_server=str(request.fhirServer) if request.fhirServer else None,
+            issuer=issuer,
             token=LentToken(lent.access_token, lent.expires_in) if lent else None,
             assessments=decision.assessments,
         )
@@ -166,6 +179,22 @@ class HookRunner:
                 decision.cards if decision else [],
                 plan.queued,
             )
+
+
+def _check_token_patient(request: HookRequest, context: HookContext) -> None:
+    """A token lent for one patient (``fhirAuthorization.patient``) must be for the patient in context."""
+    lent = request.fhirAuthorization
+    if lent is not None and lent.patient is not None and lent.patient != context.patientId:
+        raise InvalidHookRequest(
+            "fhirAuthorization.patient is not the patient in context",
+            [
+                Issue(
+                    code="invalid",
+                    diagnostics="fhirAuthorization.patient differs from context.patientId",
+                    expression=("fhirAuthorization.patient",),
+                )
+            ],
+        )
 
 
 def _facts(

@@ -22,6 +22,10 @@ class FhirReader(Protocol):
         """GET ``relative_url`` against ``base_url``; ``None`` when the server has no such resource."""
         ...
 
+    async def read_url(self, url: str, token: SecretStr | None) -> JsonObject | None:
+        """GET an absolute URL the server gave (a Bundle's ``next`` link); ``None`` on 404 or 410."""
+        ...
+
 
 class FhirWriter(Protocol):
     async def transaction(self, base_url: str, bundle: JsonObject, token: SecretStr | None) -> JsonObject:
@@ -45,17 +49,16 @@ def _is_technical(status: int) -> bool:
 
 
 class HttpxFhirClient:
-    """The EHR over HTTP.
-
-    A search answers with its first page only, as an EHR's own prefetch would: templates say how much
-    they need with ``_count``.
-    """
+    """The EHR over HTTP. A search answers with one page; the caller follows its ``next`` links."""
 
     def __init__(self, http: httpx.AsyncClient) -> None:
         self._http = http
 
     async def read(self, base_url: str, relative_url: str, token: SecretStr | None) -> JsonObject | None:
         return await self._get_json(join_fhir_url(base_url, relative_url), token)
+
+    async def read_url(self, url: str, token: SecretStr | None) -> JsonObject | None:
+        return await self._get_json(url, token)
 
     async def transaction(self, base_url: str, bundle: JsonObject, token: SecretStr | None) -> JsonObject:
         url = base_url.rstrip("/")

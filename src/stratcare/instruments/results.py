@@ -8,6 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
+
+DatePrecision = Literal["year", "month", "day", "time"]
+DateBasis = Literal["authored", "lastUpdated"]
 
 
 class RiskGroup(StrEnum):
@@ -26,6 +30,18 @@ class Chronicity(StrEnum):
 
 
 @dataclass(frozen=True)
+class ScreenDate:
+    """When a response was made, as far as the record tells: ``authored`` if it has a usable one, else the
+    server's ``meta.lastUpdated`` (when the response was last stored, so never earlier than the answers)."""
+
+    instant: datetime
+    """The start of the period the value names (1 March for ``2026-03``), in UTC: the oldest the screen
+    can be, so that a partial date never makes a screen look more recent than it is."""
+    precision: DatePrecision
+    basis: DateBasis
+
+
+@dataclass(frozen=True)
 class ResponseSource:
     """Which QuestionnaireResponse a result came from (for cards, provenance and idempotent write-back)."""
 
@@ -35,6 +51,8 @@ class ResponseSource:
     questionnaire: str
     """The canonical the response answers, as written in the response (``url`` or ``url|version``)."""
     authored: datetime | None
+    dated: ScreenDate | None = None
+    """When the response was made (see ScreenDate); None when it names neither date, so it is not used."""
 
     @property
     def reference(self) -> str:

@@ -25,8 +25,9 @@ from stratcare.cdshooks.models import (
     Source,
     Suggestion,
 )
+from stratcare.instruments.results import RiskGroup
 from stratcare.pathways.codes import JsonObject
-from stratcare.pathways.definition import ActionSpec, SourceSpec
+from stratcare.pathways.definition import ActionSpec, PathwayDefinition, SourceSpec
 from stratcare.pathways.detail import card_detail
 from stratcare.pathways.inputs import PathwayInputs
 from stratcare.pathways.summary import card_summary
@@ -39,6 +40,8 @@ class AppliedAction:
     """An action whose conditions held (the RequestGroup.action of ``$apply``)."""
 
     spec: ActionSpec
+    risk: RiskGroup | None = None
+    """The STarT Back risk group the card may name: from a current scored screen only."""
     proposed_request: JsonObject | None = None
     """The draft ServiceRequest to suggest, when the action defines a referral not yet requested."""
     existing_request: JsonObject | None = None
@@ -67,23 +70,24 @@ def _suggestions(applied: AppliedAction, new_uuid: UuidFactory) -> list[Suggesti
 
 
 def build_card(
-    applied: AppliedAction, inputs: PathwayInputs, source: SourceSpec, new_uuid: UuidFactory
+    applied: AppliedAction, inputs: PathwayInputs, definition: PathwayDefinition, new_uuid: UuidFactory
 ) -> Card:
     """The card for one applied action."""
     spec = applied.spec
-    score = inputs.risk_computed
     card_id = new_uuid()
     suggestions = _suggestions(applied, new_uuid)
     return Card(
         uuid=card_id,
-        summary=card_summary(
-            spec.title,
-            score.risk_group if score else None,
-            referral_exists=applied.existing_request is not None,
+        summary=card_summary(spec.title, applied.risk, referral_exists=applied.existing_request is not None),
+        detail=card_detail(
+            spec.description,
+            inputs,
+            applied.existing_request,
+            definition.screen_window_days,
+            applied.evidence,
         ),
-        detail=card_detail(spec.description, inputs, applied.existing_request, applied.evidence),
         indicator=spec.indicator,
-        source=_source(source),
+        source=_source(definition.source),
         suggestions=suggestions,
         selectionBehavior=spec.selection_behavior if suggestions else None,
         overrideReasons=[

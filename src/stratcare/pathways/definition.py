@@ -6,6 +6,13 @@ selection behaviours, override-reason displays and links. Unsupported PlanDefini
 change meaning if ignored (nested actions, triggers, start/stop conditions, other expression languages)
 raise instead of being skipped.
 
+Project extension on PlanDefinition: ``http://stratcare.org/fhir/StructureDefinition/pathway-setting``
+(repeated; sub-extensions ``name`` valueString and ``value`` valueInteger or valueCode): the clinic's
+settings, which conditions read as ``%settings.<name>``. A condition naming a setting the PlanDefinition
+does not define fails at load (it would otherwise be silently false). The engine itself reads
+``screenWindowDays`` (no risk group is shown from an older screen) and ``orderWindowDays`` (older open orders
+do not count as an existing referral).
+
 Project extensions on PlanDefinition.action:
 ``http://stratcare.org/fhir/StructureDefinition/cds-override-reasons`` (valueCanonical): the ValueSet whose
 codes the card offers as CDS Hooks ``overrideReasons``.
@@ -29,7 +36,14 @@ from stratcare.pathways.terminology import Terminology
 
 OVERRIDE_REASONS_EXTENSION = "http://stratcare.org/fhir/StructureDefinition/cds-override-reasons"
 CARD_EVIDENCE_EXTENSION = "http://stratcare.org/fhir/StructureDefinition/cds-card-evidence"
+PATHWAY_SETTING_EXTENSION = "http://stratcare.org/fhir/StructureDefinition/pathway-setting"
+SCREEN_WINDOW_SETTING = "screenWindowDays"
+ORDER_WINDOW_SETTING = "orderWindowDays"
+ENGINE_SETTINGS = (SCREEN_WINDOW_SETTING, ORDER_WINDOW_SETTING)
 _MEMBER_OF_ARGUMENT = re.compile(r"memberOf\(\s*'([^']*)'\s*\)")
+_SETTING_REFERENCE = re.compile(r"%settings\.([A-Za-z][A-Za-z0-9]*)")
+
+Setting = int | str
 _UNSUPPORTED_ACTION_ELEMENTS = ("action", "trigger", "dynamicValue", "transform")
 
 
@@ -69,6 +83,51 @@ class PathwayDefinition:
     canonical: str
     source: SourceSpec
     actions: tuple[ActionSpec, ...]
+    settings: dict[str, Setting]
+
+    @property
+    def screen_window_days(self) -> int:
+        return int(self.settings[SCREEN_WINDOW_SETTING])
+
+    @property
+    def order_window_days(self) -> int:
+        return int(self.settings[ORDER_WINDOW_SETTING])
+
+
+def _setting(extension: JsonObject, origin: str) -> tuple[str, Setting]:
+    parts = {part.get("url"): part for part in extension.get("extension", []) if isinstance(part, dict)}
+    name = parts.get("name", {}).get("valueString")
+    value_part = parts.get("value", {})
+    value = value_part.get("valueInteger", value_part.get("valueCode"))
+    if not isinstance(name, str) or not isinstance(value, int | str) or isinstance(value, bool):
+        raise PathwayContentError(f"{origin}: a pathway setting needs a name and an integer or code value")
+    return name, value
+
+
+def _settings(plan: JsonObject, origin: str) -> dict[str, Setting]:
+    settings: dict[str, Setting] = {}
+    for extension in plan.get("extension", []):
+        if extension.get("url") != PATHWAY_SETTING_EXTENSION:
+            continue
+        name, value = _setting(extension, origin)
+        if name in settings:
+            raise PathwayContentError(f"{origin}: pathway setting {name!r} is given twice")
+        settings[name] = value
+    for name in ENGINE_SETTINGS:
+        if not isinstance(settings.get(name), int) or int(settings[name]) < 0:
+            raise PathwayContentError(f"{origin}: needs the pathway setting {name} (a whole number >= 0)")
+    return settings
+
+
+def _check_setting_references(actions: list[JsonObject], settings: dict[str, Setting], origin: str) -> None:
+    for action in actions:
+        for condition in action.get("condition", []):
+            text = str((condition.get("expression") or {}).get("expression") or "")
+            unknown = sorted(set(_SETTING_REFERENCE.findall(text)) - set(settings))
+            if unknown:
+                raise PathwayContentError(
+                    f"{origin}: action {action.get('id')} names undefined pathway settings {unknown}"
+                )
 
 
 def _condition(raw: JsonObject, origin: str, terminology: Terminology) -> CompiledCondition:
@@ -186,10 +245,14 @@ def load_definition(
     actions = plan.get("action", [])
     if not actions:
         raise PathwayContentError(f"{origin}: has no actions")
+    settings = _settings(plan, origin)
+    _check_setting_references(actions, settings, origin)
     try:
         specs = tuple(
             _action(action, index, content, terminology) for index, action in enumerate(actions, start=1)
         )
     except PathwayContentError as exc:
         raise PathwayContentError(f"{origin}: {exc}") from exc
-    return PathwayDefinition(canonical=canonical, source=_source(plan, origin), actions=specs)
+    return PathwayDefinition(
+        canonical=canonical, source=_source(plan, origin), actions=specs, settings=settings
+    )

@@ -1,10 +1,18 @@
-"""Card detail: the action's clinical advice, then the screening results it rests on (Markdown)."""
+"""Card detail: the action's clinical advice, then the screening results it rests on (Markdown).
+
+Written for the clinician: dates in words with how long ago, statuses in words, questions by their number
+and text (the refusal reasons already name them so); no resource ids, linkIds or status codes. A risk group
+is shown only from a current screen; an older or undated screen says so and why.
+"""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
+from stratcare.fhir_datetime import fhir_datetime_precision
 from stratcare.instruments.results import (
+    Chronicity,
     NihScreenResult,
     ResponseRejected,
     ResponseSource,
@@ -13,8 +21,22 @@ from stratcare.instruments.results import (
 from stratcare.pathways.codes import JsonObject
 from stratcare.pathways.evidence import evidence_lines
 from stratcare.pathways.inputs import PathwayInputs
+from stratcare.pathways.referrals import ordered_at
+from stratcare.pathways.screen_dates import date_in_words, is_current, screen_age_days
 
+ScoredOrRefused = StartBackScore | NihScreenResult | ResponseRejected
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
+START_BACK_NAME = "STarT Back Screening Tool"
+NIH_NAME = "NIH chronic low back pain screen"
+ORDER_STATUS_IN_WORDS = {
+    "draft": "a draft not yet signed",
+    "active": "active",
+    "on-hold": "on hold",
+}
+CHRONICITY_IN_WORDS = {
+    Chronicity.CHRONIC: "chronic (an ongoing problem for at least 3 months, on at least half the days)",
+    Chronicity.ACUTE: "acute or subacute (not chronic by the NIH definition)",
+}
 
 
 def _escape(text: str) -> str:
@@ -22,40 +44,85 @@ def _escape(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
-def _provenance(source: ResponseSource) -> str:
-    authored = source.authored.date().isoformat() if source.authored else "date not recorded"
-    return f"From {source.reference}, authored {authored}."
+def _when(source: ResponseSource, inputs: PathwayInputs, verb: str) -> str:
+    dated = source.dated
+    if dated is None:
+        return "The response has no date (neither an authored date nor a last-updated time)"
+    when = f"{verb} {date_in_words(dated.instant, dated.precision, inputs.now)}"
+    if dated.basis == "lastUpdated":
+        when += ", the date the record was last updated (the response itself carries no date)"
+    return when
 
 
-def _rejected_line(name: str, rejected: ResponseRejected) -> str:
+def _currency(source: ResponseSource, inputs: PathwayInputs, window_days: int) -> str:
+    """Empty for a current screen; otherwise why it is not used."""
+    if is_current(source, inputs.now, window_days):
+        return ""
+    if source.dated is None or screen_age_days(source.dated, inputs.now) is None:
+        return "it cannot be dated reliably, so it is not used"
+    return f"older than the {window_days}-day screening window, so it is not current and is not used"
+
+
+def _line(name: str, outcome: str, result: ScoredOrRefused, inputs: PathwayInputs, window_days: int) -> str:
+    # A refused response may never have been finished: it was answered, not completed.
+    verb = "Answered" if isinstance(result, ResponseRejected) else "Completed"
+    source = result.source
+    currency = _currency(source, inputs, window_days)
+    when = _when(source, inputs, verb)
+    if currency:
+        return f"- {name}: {when}; {currency}."
+    return f"- {name}: {outcome}. {when}."
+
+
+def _rejected_outcome(rejected: ResponseRejected) -> str:
     reasons = "; ".join(_escape(reason) for reason in rejected.reasons)
-    return f"- {name}: not scored ({reasons}). {_provenance(rejected.source)}"
+    return f"not scored ({reasons})"
 
 
-def _start_back_line(result: StartBackScore | ResponseRejected | None) -> str:
-    name = "STarT Back Screening Tool"
+def _start_back_line(inputs: PathwayInputs, window_days: int) -> str:
+    result = inputs.start_back
     if result is None:
-        return f"- {name}: no response on record."
+        return f"- {START_BACK_NAME}: no response on record."
     if isinstance(result, ResponseRejected):
-        return _rejected_line(name, result)
-    return (
-        f"- {name}: total {result.total}/9, psychosocial {result.psychosocial}/5, "
-        f"**{result.risk_group.value} risk**. {_provenance(result.source)}"
-    )
+        outcome = _rejected_outcome(result)
+    else:
+        outcome = (
+            f"total {result.total}/9, psychosocial {result.psychosocial}/5, "
+            f"**{result.risk_group.value} risk**"
+        )
+    return _line(START_BACK_NAME, outcome, result, inputs, window_days)
 
 
-def _nih_line(result: NihScreenResult | ResponseRejected) -> str:
-    name = "NIH chronic low back pain screen"
+def _nih_line(result: NihScreenResult | ResponseRejected, inputs: PathwayInputs, window_days: int) -> str:
     if isinstance(result, ResponseRejected):
-        return _rejected_line(name, result)
-    return f"- {name}: {result.chronicity.value}. {_provenance(result.source)}"
+        outcome = _rejected_outcome(result) + ", so whether the pain is chronic is not known"
+    else:
+        outcome = CHRONICITY_IN_WORDS[result.chronicity]
+    return _line(NIH_NAME, outcome, result, inputs, window_days)
 
 
-def _existing_line(request: JsonObject) -> str:
-    reference = f"ServiceRequest/{request['id']}" if request.get("id") else "a ServiceRequest"
+def _order_name(request: JsonObject) -> str:
+    code = request.get("code")
+    if isinstance(code, dict):
+        if isinstance(code.get("text"), str):
+            return str(code["text"])
+        for coding in code.get("coding", []):
+            if isinstance(coding, dict) and isinstance(coding.get("display"), str):
+                return str(coding["display"])
+    return "an order for the same service"
+
+
+def existing_order_line(request: JsonObject, now: datetime) -> str:
+    """Which open order made a new one redundant: what it is, its state and when it was made."""
+    status = ORDER_STATUS_IN_WORDS.get(str(request.get("status")), "open")
+    when = ordered_at(request)
+    meta = request.get("meta")
+    raw = request.get("authoredOn") or (meta.get("lastUpdated") if isinstance(meta, dict) else None)
+    precision = fhir_datetime_precision(raw) or "day"
+    ordered = f", ordered {date_in_words(when, precision, now)}" if when else ""
     return (
-        f"A matching referral already exists ({reference}, status {request.get('status')}), "
-        "so no new referral is suggested."
+        f"A matching order already exists: {_escape(_order_name(request))} ({status}{ordered}). "
+        "No new order is suggested; review the existing one."
     )
 
 
@@ -63,17 +130,18 @@ def card_detail(
     description: str | None,
     inputs: PathwayInputs,
     existing_request: JsonObject | None,
+    window_days: int,
     evidence: tuple[JsonObject, ...] = (),
 ) -> str:
-    """Markdown: advice, the record resources the action found, an existing-referral note when there is
+    """Markdown: advice, the record resources the action found, an existing-order note when there is
     one, then the screening results."""
-    results = ["**Screening results**", "", _start_back_line(inputs.start_back)]
+    results = ["**Screening results**", "", _start_back_line(inputs, window_days)]
     if inputs.nih is not None:
-        results.append(_nih_line(inputs.nih))
+        results.append(_nih_line(inputs.nih, inputs, window_days))
     sections = [description] if description else []
     if evidence:
         sections.append(evidence_lines(evidence))
     if existing_request is not None:
-        sections.append(_existing_line(existing_request))
+        sections.append(existing_order_line(existing_request, inputs.now))
     sections.append("\n".join(results))
     return "\n\n".join(sections)

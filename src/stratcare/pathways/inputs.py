@@ -20,8 +20,10 @@ class PathwayInputs:
     ``start_back`` and ``nih`` hold the outcome of the patient's newest response to each instrument
     (a score, or a refusal with reasons), or ``None`` when the patient has no response. ``conditions`` and
     ``service_requests`` are the patient's resources as found (already filtered to this patient); the
-    pathway itself keeps only active Conditions. ``now`` must be timezone-aware. ``hierarchy_answers`` are
-    the terminology server's answers to ``Pathway.hierarchy_questions`` for this record, if any.
+    pathway itself keeps only active Conditions. ``now`` must be timezone-aware: screens, orders and the
+    patient's age are all measured against it (each result's ``source.dated`` says when its response was
+    made; an undated response is never used for risk). ``hierarchy_answers`` are the terminology server's
+    answers to ``Pathway.hierarchy_questions`` for this record, if any.
     """
 
     patient_id: str
@@ -45,5 +47,6 @@ class PathwayInputs:
 
     @property
     def risk_computed(self) -> StartBackScore | None:
-        """The STarT Back score when the newest response was scored, else None."""
+        """The STarT Back score when the newest response was scored, else None (current or not: the
+        pathway's ``current_risk`` is what a card may show)."""
         return self.start_back if isinstance(self.start_back, StartBackScore) else None

@@ -18,12 +18,14 @@ from typing import Any
 
 from stratcare.cdshooks.models import Card
 from stratcare.content import ContentRepository
+from stratcare.instruments.results import RiskGroup
 from stratcare.pathways.active_conditions import active_conditions
 from stratcare.pathways.cards import AppliedAction, UuidFactory, build_card
 from stratcare.pathways.definition import ActionSpec, PathwayDefinition, load_definition
 from stratcare.pathways.errors import PathwayContentError
 from stratcare.pathways.inputs import JsonObject, PathwayInputs
 from stratcare.pathways.referrals import draft_service_request, existing_referral
+from stratcare.pathways.screen_dates import is_current
 from stratcare.pathways.subsumption import Subsumption
 from stratcare.pathways.terminology import Terminology
 from stratcare.pathways.variables import bind_variables
@@ -51,7 +53,7 @@ class Pathway:
 
     def evaluate(self, inputs: PathwayInputs) -> list[AppliedAction]:
         """The applicable actions, in PlanDefinition order (raises PathwayContentError on bad content)."""
-        variables = bind_variables(inputs)
+        variables = bind_variables(inputs, self.definition.settings)
         context: dict[str, Any] = copy.deepcopy(inputs.patient) if inputs.patient else {}
         context.setdefault("resourceType", "Patient")
         answers = inputs.hierarchy_answers
@@ -61,23 +63,30 @@ class Pathway:
             if all(condition.is_true(context, variables, answers) for condition in spec.conditions)
         ]
 
+    def current_risk(self, inputs: PathwayInputs) -> RiskGroup | None:
+        """The STarT Back risk group a card may show: only from a scored screen within the window."""
+        score = inputs.risk_computed
+        if score is None or not is_current(score.source, inputs.now, self.definition.screen_window_days):
+            return None
+        return score.risk_group
+
     def apply(self, inputs: PathwayInputs, new_uuid: UuidFactory) -> list[Card]:
         """The CDS Hooks cards for ``inputs``; an empty list means nothing applies."""
-        return [
-            build_card(applied, inputs, self.definition.source, new_uuid) for applied in self.evaluate(inputs)
-        ]
+        return [build_card(applied, inputs, self.definition, new_uuid) for applied in self.evaluate(inputs)]
 
-    @staticmethod
     def _apply_action(
-        spec: ActionSpec, inputs: PathwayInputs, evidence: tuple[JsonObject, ...]
+        self, spec: ActionSpec, inputs: PathwayInputs, evidence: tuple[JsonObject, ...]
     ) -> AppliedAction:
+        risk, definition = self.current_risk(inputs), self.definition
         if spec.referral is None:
-            return AppliedAction(spec=spec, evidence=evidence)
-        existing = existing_referral(spec.referral, inputs.service_requests)
+            return AppliedAction(spec=spec, risk=risk, evidence=evidence)
+        existing = existing_referral(
+            spec.referral, inputs.service_requests, inputs.now, definition.order_window_days
+        )
         if existing is not None:
-            return AppliedAction(spec=spec, existing_request=existing, evidence=evidence)
-        request = draft_service_request(spec.referral, inputs, spec.reasons)
-        return AppliedAction(spec=spec, proposed_request=request, evidence=evidence)
+            return AppliedAction(spec=spec, risk=risk, existing_request=existing, evidence=evidence)
+        request = draft_service_request(spec.referral, inputs, spec.reasons, definition.screen_window_days)
+        return AppliedAction(spec=spec, risk=risk, proposed_request=request, evidence=evidence)
 
 
 def _codings(concept: object) -> list[JsonObject]:

@@ -2,20 +2,26 @@
 
 The draft carries ``status: draft`` so that nothing is ordered until the clinician signs it; ``intent``
 comes from the ActivityDefinition (the default content uses ``order``, so signing is a status change on
-the same resource). An equivalent open request (draft, active or on-hold, with every coding of the
-ActivityDefinition's code) means the referral exists already and no new draft is offered.
+the same resource). An equivalent recent open request (draft, active or on-hold, with every coding of the
+ActivityDefinition's code, ordered within the pathway's ``orderWindowDays``) means the referral exists
+already and no new draft is offered. An older open order (typically a draft nobody signed) belongs to an
+earlier episode and does not count; nor does an order with neither ``authoredOn`` nor ``meta.lastUpdated``,
+whose age cannot be told (the clinician then sees a new draft, which is safer than no referral).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from stratcare.content import ContentError, ContentRepository
+from stratcare.fhir_datetime import parse_fhir_datetime
 from stratcare.instruments.results import NihScreenResult, StartBackScore
 from stratcare.pathways.codes import Concept, JsonObject
 from stratcare.pathways.errors import PathwayContentError
 from stratcare.pathways.inputs import PathwayInputs
+from stratcare.pathways.screen_dates import is_current
 
 SERVICE_REQUEST_CATEGORY_EXTENSION = "http://stratcare.org/fhir/StructureDefinition/servicerequest-category"
 REQUEST_INTENTS = frozenset(
@@ -68,17 +74,29 @@ def load_referral(content: ContentRepository, canonical: str) -> ReferralDefinit
     )
 
 
+def ordered_at(request: JsonObject) -> datetime | None:
+    """When the order was made: ``authoredOn``, else ``meta.lastUpdated`` (start of a partial date)."""
+    meta = request.get("meta")
+    last_updated = meta.get("lastUpdated") if isinstance(meta, dict) else None
+    return parse_fhir_datetime(request.get("authoredOn")) or parse_fhir_datetime(last_updated)
+
+
+def _recent(request: JsonObject, now: datetime, window_days: int) -> bool:
+    when = ordered_at(request)
+    return when is not None and (now - when).days <= window_days
+
+
 def existing_referral(
-    referral: ReferralDefinition, service_requests: Iterable[JsonObject]
+    referral: ReferralDefinition, service_requests: Iterable[JsonObject], now: datetime, window_days: int
 ) -> JsonObject | None:
-    """The first open ServiceRequest for the same service: one made from the same ActivityDefinition (any
-    version, even if the EHR mapped its codes to local ones), or one whose code holds every coding of the
-    referral's code. A plain physiotherapy referral (SNOMED CT 308447003 alone) therefore counts for medium
-    risk but not for high risk, whose matched treatment is psychologically informed physiotherapy."""
+    """The first recent open ServiceRequest for the same service: one made from the same ActivityDefinition
+    (any version, even if the EHR mapped its codes to local ones), or one whose code holds every coding of
+    the referral's code. A plain physiotherapy referral (SNOMED CT 308447003 alone) therefore counts for
+    medium risk but not for high risk, whose matched treatment is psychologically informed physiotherapy."""
     wanted = {(coding.system, coding.code) for coding in referral.code.codings}
     definition = referral.canonical.split("|", 1)[0]
     for request in service_requests:
-        if request.get("status") not in OPEN_REQUEST_STATUSES:
+        if request.get("status") not in OPEN_REQUEST_STATUSES or not _recent(request, now, window_days):
             continue
         code = request.get("code")
         codings = code.get("coding", []) if isinstance(code, dict) else []
@@ -93,11 +111,16 @@ def existing_referral(
     return None
 
 
-def _supporting_info(inputs: PathwayInputs) -> list[JsonObject]:
-    """The scored responses the referral rests on (a refused response supports nothing)."""
+def _supporting_info(inputs: PathwayInputs, window_days: int) -> list[JsonObject]:
+    """The current scored responses the referral rests on (a refused or old response supports nothing)."""
     scored: list[tuple[StartBackScore | NihScreenResult | None, str]] = [
         (inputs.risk_computed, "STarT Back Screening Tool response"),
         (inputs.nih if isinstance(inputs.nih, NihScreenResult) else None, "NIH screen response"),
+    ]
+    scored = [
+        (result, label)
+        for result, label in scored
+        if result is not None and is_current(result.source, inputs.now, window_days)
     ]
     return [
         {"reference": result.source.reference, "display": label}
@@ -107,7 +130,7 @@ def _supporting_info(inputs: PathwayInputs) -> list[JsonObject]:
 
 
 def draft_service_request(
-    referral: ReferralDefinition, inputs: PathwayInputs, reasons: tuple[Concept, ...]
+    referral: ReferralDefinition, inputs: PathwayInputs, reasons: tuple[Concept, ...], screen_window_days: int
 ) -> JsonObject:
     """The draft ServiceRequest a suggestion creates (FHIR R4)."""
     request: JsonObject = {
@@ -127,6 +150,6 @@ def draft_service_request(
         request["encounter"] = {"reference": f"Encounter/{inputs.encounter_id}"}
     if reasons:
         request["reasonCode"] = [reason.to_json() for reason in reasons]
-    if supporting := _supporting_info(inputs):
+    if supporting := _supporting_info(inputs, screen_window_days):
         request["supportingInfo"] = supporting
     return request

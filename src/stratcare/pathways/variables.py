@@ -5,14 +5,21 @@ Variables (also documented in the PlanDefinition's description, for content auth
 ``%startBack``
     The newest STarT Back response when scored: ``total`` (0-9), ``psychosocial`` (0-5), ``riskGroup``
     (``'low'|'medium'|'high'``), ``response`` (``'QuestionnaireResponse/id'``), ``authored`` (dateTime
-    string) and ``ageDays`` (whole days from authored to now). Empty otherwise.
+    string, when the response gives a full one), and its date (see below). Empty otherwise.
 ``%startBackRejected``
-    The newest STarT Back response when it could not be scored: ``reasons``, ``response``, ``authored``.
+    The newest STarT Back response when it could not be scored: ``reasons``, ``response``, ``authored`` and
+    its date.
 ``%nih``
     The newest NIH chronic low back pain screen when scored: ``classification`` (``'acute'|'chronic'``),
-    ``response``, ``authored``.
+    ``response``, ``authored`` and its date.
 ``%nihRejected``
-    The newest NIH screen when refused: ``reasons``, ``response``, ``authored``.
+    The newest NIH screen when refused: ``reasons``, ``response``, ``authored`` and its date.
+``%ageYears``
+    The patient's age in whole years at ``now`` from ``Patient.birthDate``, empty when there is no usable
+    birthDate. A partial birthDate counts from the latest day it allows (``2010`` is 31 December 2010), so
+    the age is never overstated and a minimum-age condition never lets a younger patient through.
+``%settings``
+    The PlanDefinition's pathway settings by name (windows, minimum age, referral scope).
 ``%patient``, ``%encounter``
     The Patient and Encounter resources, or empty.
 ``%conditions``
@@ -20,13 +27,23 @@ Variables (also documented in the PlanDefinition's description, for content auth
 ``%serviceRequests``
     The patient's ServiceRequests as given.
 
+The date of a screen: ``screenedOn`` (the date as recorded, at its own precision: ``2026``, ``2026-11`` or
+``2026-11-20``), ``datedBy`` (``'authored'``, or ``'lastUpdated'`` when the response has no usable authored
+and the server's meta.lastUpdated stands in) and ``ageDays`` (whole days from the start of that date to
+now, so a partial date makes a screen look older, never newer). A response with neither date has no
+``ageDays``: a window condition such as ``%startBack.ageDays <= %settings.screenWindowDays`` is then false.
+A screen dated more than a day after now (a data error, not clock drift) has no ``ageDays`` either.
+
 Resources are deep-copied because fhirpathpy may annotate what it walks.
 """
 
 from __future__ import annotations
 
 import copy
-from datetime import datetime
+import re
+from calendar import monthrange
+from collections.abc import Mapping
+from datetime import date, datetime
 
 from stratcare.instruments.results import (
     NihScreenResult,
@@ -36,42 +53,74 @@ from stratcare.instruments.results import (
 )
 from stratcare.pathways.active_conditions import active_conditions
 from stratcare.pathways.inputs import JsonObject, PathwayInputs
+from stratcare.pathways.screen_dates import recorded_date, screen_age_days
+
+_BIRTH_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
-def _source_fields(source: ResponseSource) -> JsonObject:
+def _source_fields(source: ResponseSource, now: datetime) -> JsonObject:
     fields: JsonObject = {"response": source.reference}
     if source.authored is not None:
         fields["authored"] = source.authored.isoformat()
+    if source.dated is not None:
+        fields["screenedOn"] = recorded_date(source.dated)
+        fields["datedBy"] = source.dated.basis
+    age = screen_age_days(source.dated, now)
+    if age is not None:
+        fields["ageDays"] = age
     return fields
 
 
 def _start_back(score: StartBackScore, now: datetime) -> JsonObject:
-    fields = _source_fields(score.source) | {
+    return _source_fields(score.source, now) | {
         "total": score.total,
         "psychosocial": score.psychosocial,
         "riskGroup": score.risk_group.value,
     }
-    if score.source.authored is not None:
-        fields["ageDays"] = (now - score.source.authored).days
-    return fields
 
 
-def _rejected(rejected: ResponseRejected) -> JsonObject:
-    return _source_fields(rejected.source) | {"reasons": list(rejected.reasons)}
+def _rejected(rejected: ResponseRejected, now: datetime) -> JsonObject:
+    return _source_fields(rejected.source, now) | {"reasons": list(rejected.reasons)}
 
 
-def _nih(result: NihScreenResult) -> JsonObject:
-    return _source_fields(result.source) | {"classification": result.chronicity.value}
+def _nih(result: NihScreenResult, now: datetime) -> JsonObject:
+    return _source_fields(result.source, now) | {"classification": result.chronicity.value}
 
 
-def bind_variables(inputs: PathwayInputs) -> dict[str, object]:
+def _latest_birth_day(birth_date: object) -> date | None:
+    match = _BIRTH_DATE.match(birth_date) if isinstance(birth_date, str) else None
+    if match is None:
+        return None
+    year, month, day = (int(part) if part else None for part in match.groups())
+    try:
+        if month is None:
+            return date(year or 1, 12, 31)
+        return date(year or 1, month, day or monthrange(year or 1, month)[1])
+    except ValueError:
+        return None
+
+
+def age_years(patient: JsonObject | None, now: datetime) -> int | None:
+    """Whole years from the latest day the birthDate allows to ``now``; None without a usable birthDate."""
+    born = _latest_birth_day(patient.get("birthDate")) if patient else None
+    if born is None:
+        return None
+    today = now.date()
+    years = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return years if years >= 0 else None
+
+
+def bind_variables(inputs: PathwayInputs, settings: Mapping[str, object]) -> dict[str, object]:
     """The FHIRPath variable map for one evaluation; absent values are empty collections."""
-    start_back, nih = inputs.start_back, inputs.nih
+    start_back, nih, now = inputs.start_back, inputs.nih, inputs.now
+    age = age_years(inputs.patient, now)
     return {
-        "startBack": _start_back(start_back, inputs.now) if isinstance(start_back, StartBackScore) else [],
-        "startBackRejected": _rejected(start_back) if isinstance(start_back, ResponseRejected) else [],
-        "nih": _nih(nih) if isinstance(nih, NihScreenResult) else [],
-        "nihRejected": _rejected(nih) if isinstance(nih, ResponseRejected) else [],
+        "startBack": _start_back(start_back, now) if isinstance(start_back, StartBackScore) else [],
+        "startBackRejected": _rejected(start_back, now) if isinstance(start_back, ResponseRejected) else [],
+        "nih": _nih(nih, now) if isinstance(nih, NihScreenResult) else [],
+        "nihRejected": _rejected(nih, now) if isinstance(nih, ResponseRejected) else [],
+        "ageYears": age if age is not None else [],
+        "settings": dict(settings),
         "patient": copy.deepcopy(inputs.patient) if inputs.patient is not None else [],
         "encounter": copy.deepcopy(inputs.encounter) if inputs.encounter is not None else [],
         "conditions": copy.deepcopy(active_conditions(inputs.conditions)),

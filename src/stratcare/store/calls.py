@@ -34,13 +34,16 @@ class SqlHookLedger:
         cards: Sequence[IssuedCard],
         writes: Sequence[PendingWrite] = (),
     ) -> None:
-        """Store the call, its assessments, its cards and its queued writes (a queued key is skipped)."""
+        """Store the call, its assessments, its cards and its queued writes (one already queued for the same
+        server is skipped)."""
         statement = insert(schema.hook_calls).values(_call_row(call)).returning(schema.hook_calls.c.id)
         call_id: int = (await self._connection.execute(statement)).scalar_one()
         if assessments:
             await self._insert(schema.assessments, [_assessment_row(call_id, item) for item in assessments])
         if writes:
-            queue = insert_or_ignore(self._connection, schema.outbox, ["key"])
+            if any(write.fhir_server is None for write in writes):
+                raise ValueError("a queued write must name its target server")
+            queue = insert_or_ignore(self._connection, schema.outbox, ["fhir_server", "key"])
             await self._connection.execute(queue, [_outbox_row(call, write) for write in writes])
         if cards:
             await self._insert(schema.cards, [_card_row(call_id, call.service_id, item) for item in cards])

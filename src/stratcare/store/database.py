@@ -10,14 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Table, event, text
+from sqlalchemy import Connection, Insert, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
-
-from stratcare.store.schema import metadata
 
 _ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -28,8 +26,6 @@ _ASYNC_DRIVERS = {
 }
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-_SCHEMA_LOCK = 0x5374_7261_7443_6172 & 0x7FFF_FFFF_FFFF_FFFF
-"""Advisory lock id held while creating tables, so two processes starting at once do not collide."""
 
 
 def async_url(url: str) -> URL:
@@ -76,14 +72,6 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-async def create_schema(engine: AsyncEngine) -> None:
-    """Create missing tables; safe to call again and from several processes at once."""
-    async with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            await connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _SCHEMA_LOCK})
-        await connection.run_sync(metadata.create_all)
 
 
 def insert_or_ignore(connection: AsyncConnection, table: Table, conflict_on: Sequence[str]) -> Insert:

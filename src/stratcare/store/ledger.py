@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from stratcare.auth.replay import ReplayGuard
 from stratcare.store.calls import SqlHookLedger
-from stratcare.store.database import create_engine, create_schema
+from stratcare.store.database import create_engine
 from stratcare.store.feedback import SqlFeedbackLedger
+from stratcare.store.migrate import require_current_schema, upgrade_schema
 from stratcare.store.outbox import SqlOutbox
 from stratcare.store.replay import SqlReplayGuard
 from stratcare.writeback.outbox import OutboxStore
@@ -24,11 +25,12 @@ class SqlLedgers:
         self._replay_guard = SqlReplayGuard(engine)
 
     @classmethod
-    async def open(cls, url: str) -> SqlLedgers:
-        """Connect to ``url`` and create any missing tables."""
+    async def open(cls, url: str, *, upgrade: bool = True) -> SqlLedgers:
+        """Connect to ``url`` and upgrade its schema to this release's (see ``store.migrate``); with
+        ``upgrade=False``, raise ``SchemaNotCurrent`` unless it is already there."""
         engine = create_engine(url)
         try:
-            await create_schema(engine)
+            await (upgrade_schema(engine) if upgrade else require_current_schema(engine))
         except BaseException:
             await engine.dispose()
             raise

@@ -1,5 +1,8 @@
 """The store's tables, in one ``MetaData``, with types that behave the same on SQLite and PostgreSQL.
 
+Every change here ships with an Alembic revision in ``migrations/versions`` (see ``store.migrate``); a test
+fails while the two differ.
+
 What is never stored: access tokens, and free text typed by users (a feedback ``userComment`` may hold
 patient details, so only the override reason's coding is kept).
 
@@ -26,6 +29,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     Uuid,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -169,8 +173,10 @@ outbox = Table(
     "outbox",
     metadata,
     Column("id", _id(), primary_key=True, autoincrement=True),
-    Column("key", Text(), nullable=False, unique=True),
+    # The assessment's identifier; with the target server, what makes a write the same write.
+    Column("key", Text(), nullable=False),
     Column("hook_instance", Uuid(), nullable=False),
+    # Normalised base URL; NULL only in rows queued by 0.1.0 for the configured EHR base URL.
     Column("fhir_server", Text()),
     Column("bundle", _json(), nullable=False),
     Column("state", String(16), nullable=False),
@@ -184,6 +190,7 @@ outbox = Table(
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("delivered_at", UtcDateTime()),
     CheckConstraint(f"state IN ({_STATES})", name="state"),
+    UniqueConstraint("fhir_server", "key"),
     Index(None, "state", "next_attempt_at"),
 )
 

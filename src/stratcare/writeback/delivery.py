@@ -24,6 +24,7 @@ from pydantic import SecretStr
 from stratcare.errors import FhirServerError
 from stratcare.fhir.client import FHIR_JSON, outcome_diagnostics
 from stratcare.writeback.outbox import ClaimedWrite, JsonObject
+from stratcare.writeback.targets import WritebackTargets
 
 HANDOFF_MAX_SECONDS = 300.0
 """A lent token is kept for the immediate attempt only, however long the EHR says it lives."""
@@ -60,27 +61,26 @@ def base_url_key(base_url: str) -> str:
 
 @dataclass(frozen=True)
 class _Lent:
-    base_url: str
     token: SecretStr
     expires_at: float
 
 
 class TokenHandoff:
-    """Tokens lent by hook calls, by outbox key, in memory only; each is used at most once."""
+    """Tokens lent by hook calls, by server and outbox key, in memory only; each is used at most once."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._lent: dict[str, _Lent] = {}
+        self._lent: dict[tuple[str, str], _Lent] = {}
 
     def hand_over(self, key: str, base_url: str, token: SecretStr, expires_in_seconds: float) -> None:
         self.purge()
         lifetime = min(max(expires_in_seconds, 0.0), HANDOFF_MAX_SECONDS)
-        self._lent[key] = _Lent(base_url_key(base_url), token, self._clock() + lifetime)
+        self._lent[base_url_key(base_url), key] = _Lent(token, self._clock() + lifetime)
 
     def take(self, key: str, base_url: str) -> SecretStr | None:
-        """The token lent for ``key``, if it is still valid and was lent for ``base_url``; forgotten after."""
-        lent = self._lent.pop(key, None)
-        if lent is None or lent.expires_at <= self._clock() or lent.base_url != base_url_key(base_url):
+        """The token lent for ``key`` and ``base_url``, if it is still valid; forgotten after."""
+        lent = self._lent.pop((base_url_key(base_url), key), None)
+        if lent is None or lent.expires_at <= self._clock():
             return None
         return lent.token
 
@@ -101,12 +101,14 @@ class Deliverer:
         http: httpx.AsyncClient,
         *,
         ehr_base_url: str | None,
+        targets: WritebackTargets | None = None,
         handoff: TokenHandoff | None = None,
         backend_tokens: Mapping[str, TokenSource] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._http = http
         self._ehr_base_url = ehr_base_url
+        self._targets = targets
         # Not `handoff or ...`: an empty TokenHandoff is falsy (it has a length) yet must be shared.
         self._handoff = handoff if handoff is not None else TokenHandoff()
         self._backend = {base_url_key(url): source for url, source in (backend_tokens or {}).items()}
@@ -116,6 +118,8 @@ class Deliverer:
         base_url = write.fhir_server or self._ehr_base_url
         if not base_url:
             return DeliveryFailed("no FHIR server: the hook sent none and no EHR base URL is set", True)
+        if self._targets is not None and not self._targets.configured(base_url):
+            return DeliveryFailed(f"{base_url_key(base_url)} is not configured for write-back", True)
         lent = self._handoff.take(write.key, base_url)
         token = lent
         if token is None:

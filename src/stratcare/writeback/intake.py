@@ -17,7 +17,7 @@ from stratcare.instruments.results import ScoringOutcome
 from stratcare.writeback.delivery import TokenHandoff
 from stratcare.writeback.outbox import PendingWrite
 from stratcare.writeback.planner import plan_writes, system_actions
-from stratcare.writeback.settings import WritebackSettings
+from stratcare.writeback.targets import WritebackTargets
 
 
 @dataclass(frozen=True)
@@ -35,11 +35,11 @@ class WritebackPlan:
 class HookWriteback:
     def __init__(
         self,
-        settings: WritebackSettings,
+        targets: WritebackTargets,
         handoff: TokenHandoff | None = None,
         notify: Callable[[], None] = lambda: None,
     ) -> None:
-        self._settings = settings
+        self.targets = targets
         self._handoff = handoff
         self._notify = notify
 
@@ -50,19 +50,21 @@ class HookWriteback:
         patient_id: str,
         encounter_id: str | None,
         fhir_server: str | None,
+        issuer: str | None,
         token: LentToken | None,
         assessments: Sequence[ScoringOutcome],
     ) -> WritebackPlan:
-        has_target = fhir_server is not None or self._settings.ehr_base_url is not None
-        queue = self._settings.queues_writes and has_target
-        if not (queue or self._settings.returns_system_actions):
-            return WritebackPlan()  # mode off, or nowhere to write: nothing to build
-        writes = plan_writes(hook_instance, patient_id, encounter_id, fhir_server, assessments)
-        queued = writes if queue else []
-        if self._handoff is not None and token is not None and fhir_server is not None:
+        """Queue writes only for a server configured for write-back (``WritebackTargets.target_for``)."""
+        target = self.targets.target_for(issuer, fhir_server)
+        returns_actions = self.targets.returns_system_actions
+        if target is None and not returns_actions:
+            return WritebackPlan()  # mode off, or nowhere this call may write: nothing to build
+        writes = plan_writes(hook_instance, patient_id, encounter_id, target, assessments)
+        queued = writes if target is not None else []
+        if self._handoff is not None and token is not None and fhir_server is not None and target is not None:
             for write in queued:
-                self._handoff.hand_over(write.key, fhir_server, token.token, token.expires_in_seconds)
-        actions = system_actions(writes) if self._settings.returns_system_actions else []
+                self._handoff.hand_over(write.key, target, token.token, token.expires_in_seconds)
+        actions = system_actions(writes) if returns_actions else []
         return WritebackPlan(queued=queued, system_actions=actions)
 
     def committed(self, plan: WritebackPlan) -> None:

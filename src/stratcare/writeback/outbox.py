@@ -30,10 +30,11 @@ class PendingWrite:
     """A Bundle to deliver, recorded in the same transaction as the assessment it comes from."""
 
     key: str
-    """Idempotency key (the assessment's identifier): a second write with the same key is not queued."""
+    """The assessment's identifier: a second write with the same key for the same server is not queued."""
     hook_instance: UUID
     fhir_server: str | None
-    """Base URL to write to; None means the configured EHR base URL."""
+    """Normalised base URL to write to. None only in rows queued before writes were keyed by server: the
+    configured EHR base URL."""
     bundle: JsonObject
 
 

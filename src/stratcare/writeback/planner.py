@@ -1,9 +1,9 @@
 """What a hook call writes back: one outbox entry per scored response, or the same resources as CDS Hooks
 ``systemActions`` for an EHR that applies them itself.
 
-Pure: no clock, no I/O. The key of each write is the assessment's identifier (response id and version,
-instrument version, instrument), so scoring the same response again plans the same write, which the outbox
-does not queue twice.
+Pure: no clock, no I/O. A write is identified by its target server and the assessment's identifier
+(response id and version, instrument version, instrument), so scoring the same response again plans the
+same write, which the outbox does not queue twice for that server, while another server still gets its own.
 
 In ``systemActions`` there is no Bundle, so the ``urn:uuid`` references that tie a transaction's entries
 together resolve to nothing. Each such reference is replaced by a *logical* reference (FHIR R4
@@ -56,16 +56,16 @@ def plan_writes(
     fhir_server: str | None,
     assessments: Sequence[ScoringOutcome],
 ) -> list[PendingWrite]:
-    """One transaction Bundle per scored assessment; a rejected response writes nothing."""
+    """A transaction Bundle per scored assessment, for ``fhir_server``; a rejected response writes nothing."""
     where = Encounter(patient_id=patient_id, encounter_id=encounter_id)
-    writes: dict[str, PendingWrite] = {}
+    writes: dict[tuple[str | None, str], PendingWrite] = {}
     for assessment in assessments:
         if isinstance(assessment, ResponseRejected):
             continue
         key = assessment_key(assessment)
-        if key not in writes:
+        if (fhir_server, key) not in writes:
             bundle = transaction(_entries(assessment, where))
-            writes[key] = PendingWrite(key, hook_instance, fhir_server, bundle)
+            writes[fhir_server, key] = PendingWrite(key, hook_instance, fhir_server, bundle)
     return list(writes.values())
 
 

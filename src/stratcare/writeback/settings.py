@@ -10,6 +10,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, Field, HttpUrl, model_validator
 
+from stratcare.auth.config import FhirServerUrl
 from stratcare.writeback.backend_auth import BackendServicesConfig
 
 WritebackMode = Literal["outbox", "system-actions", "both", "off"]
@@ -28,6 +29,13 @@ class WritebackSettings(BaseModel):
     )
     ehr_base_url: HttpUrl | None = Field(
         default=None, description="FHIR base URL to write to when a hook call names no fhirServer."
+    )
+    allowlist: tuple[FhirServerUrl, ...] = Field(
+        default=(),
+        description=(
+            "With authentication off: FHIR servers a call's results may be written to (empty: none but "
+            "ehr_base_url). With authentication on, each issuer's writeback_servers say it instead."
+        ),
     )
     backend_client_id: str | None = Field(default=None, description="SMART Backend Services client id.")
     backend_token_url: HttpUrl | None = Field(default=None, description="The EHR's OAuth 2.0 token endpoint.")

@@ -13,23 +13,32 @@ from stratcare.writeback.backend_auth import BackendServicesToken
 from stratcare.writeback.delivery import Deliverer, TokenHandoff, TokenSource, WriteDeliverer
 from stratcare.writeback.outbox import OutboxStore
 from stratcare.writeback.settings import WritebackSettings
+from stratcare.writeback.targets import WritebackTargets
 from stratcare.writeback.worker import OutboxWorker, backoff
 
 
 def build_deliverer(
     settings: WritebackSettings,
+    targets: WritebackTargets,
     http: httpx.AsyncClient,
     handoff: TokenHandoff,
     clock: Callable[[], datetime],
 ) -> Deliverer:
-    """A deliverer for the configured EHR; reads the Backend Services signing key now, so a bad key fails
-    at start-up rather than at the first delivery."""
+    """A deliverer to the configured targets only; reads the Backend Services signing key now, so a bad key
+    fails at start-up rather than at the first delivery."""
     backend: dict[str, TokenSource] = {}
     config = settings.backend_config()
     if config is not None and settings.ehr_base_url is not None:
         backend[str(settings.ehr_base_url)] = BackendServicesToken(config, http)
     ehr_base_url = str(settings.ehr_base_url) if settings.ehr_base_url else None
-    return Deliverer(http, ehr_base_url=ehr_base_url, handoff=handoff, backend_tokens=backend, clock=clock)
+    return Deliverer(
+        http,
+        ehr_base_url=ehr_base_url,
+        targets=targets,
+        handoff=handoff,
+        backend_tokens=backend,
+        clock=clock,
+    )
 
 
 def default_worker_id() -> str:

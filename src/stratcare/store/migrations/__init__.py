@@ -1,0 +1,1 @@
+"""Alembic migrations of the store (``stratcare db upgrade``); see ``stratcare.store.migrate``."""
