@@ -411,15 +411,12 @@ class SqlReports:
             # The window sorts over a large period; in memory they are several times faster than on disk.
             await connection.execute(text("SET LOCAL work_mem = '64MB'"))
         await connection.run_sync(lambda sync: _PATIENTS.create(sync, checkfirst=False))
-        try:
-            rows = _patient_rows(query)[0]
-            names = [column.name for column in _PATIENTS.columns]
-            await connection.execute(
-                insert(_PATIENTS).from_select(names, select(*(rows.c[n] for n in names)))
-            )
-            yield _PATIENTS
-        finally:
-            await connection.run_sync(lambda sync: _PATIENTS.drop(sync, checkfirst=False))
+        rows = _patient_rows(query)[0]
+        names = [column.name for column in _PATIENTS.columns]
+        await connection.execute(insert(_PATIENTS).from_select(names, select(*(rows.c[n] for n in names))))
+        yield _PATIENTS
+        # After an error the table goes with the transaction's rollback (DDL is transactional on both).
+        await connection.run_sync(lambda sync: _PATIENTS.drop(sync, checkfirst=False))
 
     async def missed_patients(self, query: ReportQuery) -> list[MissedPatient]:
         result = await self._connection.execute(missed_patients_query(query))
