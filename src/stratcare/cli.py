@@ -1,5 +1,8 @@
 """The ``stratcare`` command: serve the CDS Hooks API, run the write-back worker, inspect the outbox, play the
-demo, print the OpenAPI document."""
+demo, print the OpenAPI document.
+
+A user's mistake (a bad setting, content file, store or key file) ends the command with one sentence on
+stderr and the exit code of its kind (``stratcare.startup``), never a traceback."""
 
 from __future__ import annotations
 
@@ -13,6 +16,9 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from stratcare import __version__
+from stratcare.startup import EXIT_FAILED, EXIT_USAGE, StartupError
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,17 +27,40 @@ if TYPE_CHECKING:
     from stratcare.store.reports_export import ExportFormat
     from stratcare.writeback.outbox import OutboxStore
 
-app = typer.Typer(help="stratcare: CDS Hooks stratified care for musculoskeletal pain.", no_args_is_help=True)
+# Plain help (click's formatter wraps to the terminal, never cuts a line; flags show no type); no rich
+# tracebacks: a user's mistake is one sentence (stratcare.startup), and anything else is a plain traceback.
+COMMAND_STYLE: dict[str, Any] = {
+    "no_args_is_help": True,
+    "rich_markup_mode": None,
+    "pretty_exceptions_enable": False,
+}
+app = typer.Typer(help="stratcare: CDS Hooks stratified care for musculoskeletal pain.", **COMMAND_STYLE)
 T = TypeVar("T")
 logger = logging.getLogger("stratcare.worker")
-outbox_app = typer.Typer(help="Inspect and repair the write-back outbox.", no_args_is_help=True)
+outbox_app = typer.Typer(help="Inspect and repair the write-back outbox.", **COMMAND_STYLE)
 app.add_typer(outbox_app, name="outbox")
-db_app = typer.Typer(help="Migrate the store's schema.", no_args_is_help=True)
+db_app = typer.Typer(help="Migrate the store's schema.", **COMMAND_STYLE)
 app.add_typer(db_app, name="db")
 
 DatabaseUrlOption = Annotated[
     str | None, typer.Option(help="Store URL (default: STRATCARE_DATABASE_URL, else the settings default).")
 ]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"stratcare {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """stratcare: CDS Hooks stratified care for musculoskeletal pain."""
 
 
 @app.command()
@@ -40,9 +69,19 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
-    """Run the CDS Hooks service with uvicorn (settings from STRATCARE_* variables)."""
+    """Run the CDS Hooks service.
+
+    Settings come from STRATCARE_* variables; they, the content files, the key files and the store are
+    checked before the first worker process starts.
+    """
     import uvicorn
 
+    from stratcare.startup import check_content, check_key_files, check_store
+
+    settings = _settings(None)
+    _check(lambda: check_content(settings))
+    _check(lambda: check_key_files(settings))
+    _run(check_store(settings.database_url, upgrade=settings.database_upgrade_on_start))
     uvicorn.run(
         "stratcare.api.app:serve_app",
         factory=True,
@@ -60,14 +99,23 @@ def demo(
     url: Annotated[
         str | None, typer.Option(help="Play against a running stratcare instead of an in-process one.")
     ] = None,
-    scenario: Annotated[list[str] | None, typer.Option(help="Only these scenarios (repeatable).")] = None,
+    scenario: Annotated[
+        list[str] | None, typer.Option(help="Only this scenario (repeatable; see the names in the output).")
+    ] = None,
     database_url: Annotated[
         str, typer.Option(help="Store for the in-process service.")
     ] = "sqlite+aiosqlite:///./stratcare-demo.db",
 ) -> None:
-    """Play an EHR against stratcare with the bundled sample patients and print the cards."""
+    """Play an EHR against stratcare with the bundled sample patients."""
     from stratcare.demo.player import play
+    from stratcare.demo.scenarios import load_scenarios
 
+    names = [known.name for known in load_scenarios()]
+    unknown = [name for name in scenario or [] if name not in names]
+    if unknown:
+        known = ", ".join(names)
+        typer.echo(f"error: no demo scenario {', '.join(unknown)}; the scenarios are: {known}", err=True)
+        raise typer.Exit(EXIT_USAGE)
     code = asyncio.run(play(url=url, only=scenario or [], database_url=database_url))
     raise typer.Exit(code)
 
@@ -76,7 +124,7 @@ def demo(
 def openapi(
     output: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
 ) -> None:
-    """Print the OpenAPI document of the running app (the source of openapi.yaml)."""
+    """Print the app's OpenAPI document (the source of openapi.yaml)."""
     from stratcare.api.openapi import openapi_yaml
 
     text = openapi_yaml()
@@ -92,13 +140,16 @@ def worker(
     worker_id: Annotated[str | None, typer.Option(help="Name in the outbox's claims (host-pid).")] = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Deliver queued write-backs to the FHIR server until SIGINT or SIGTERM (settings from STRATCARE_*).
+    """Deliver queued write-backs to the FHIR server.
 
-    Run any number of these beside `stratcare serve` with STRATCARE_WRITEBACK_RUN_IN_PROCESS=false.
+    Runs until SIGINT or SIGTERM (settings from STRATCARE_*). Run any number of these beside
+    `stratcare serve` with STRATCARE_WRITEBACK_RUN_IN_PROCESS=false.
     """
     from stratcare.logs import configure_logging
+    from stratcare.startup import check_key_files
 
     settings = _settings(database_url)
+    _check(lambda: check_key_files(settings))
     configure_logging(settings.log_level)
     claimed = _run(_run_worker(settings, once=once, worker_id=worker_id))
     if once:
@@ -110,21 +161,31 @@ def outbox_status(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object, as in GET /health.")] = False,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Print queue depth (pending, in flight), delivered and dead writes, the oldest pending age and the
-    last dead error."""
+    """Print the queue depth, delivered and dead writes.
+
+    Names the store it read, and shows pending and in-flight writes, the oldest pending age and the last
+    dead error. A store that does not exist is an error, never created.
+    """
     from stratcare.api.runtime import utc_now
+    from stratcare.startup import shown_url
     from stratcare.writeback.operations import status_document, status_lines
 
-    status = _run(_on_outbox(_settings(database_url), lambda outbox: outbox.status(utc_now())))
+    settings = _settings(database_url)
+    status = _run(_on_outbox(settings, lambda outbox: outbox.status(utc_now())))
+    store = shown_url(settings.database_url)
     if as_json:
+        typer.echo(f"store: {store}", err=True)  # stdout stays the document of GET /health
         typer.echo(json.dumps(status_document(status)))
     else:
-        typer.echo("\n".join(status_lines(status)))
+        typer.echo("\n".join([f"store:         {store}", *status_lines(status)]))
 
 
 @outbox_app.command("requeue-dead")
 def outbox_requeue_dead(database_url: DatabaseUrlOption = None) -> None:
-    """Put every dead write back in the queue, due now with a fresh attempt count (after fixing the cause)."""
+    """Put every dead write back in the queue.
+
+    Each is due now with a fresh attempt count: run it after fixing the cause.
+    """
     from stratcare.api.runtime import utc_now
 
     count = _run(_on_outbox(_settings(database_url), lambda outbox: outbox.requeue_dead(utc_now())))
@@ -139,12 +200,15 @@ def outbox_purge_delivered(
     ] = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Delete delivered writes older than the cut-off (workers do it hourly when a retention is set)."""
+    """Delete delivered writes older than the cut-off.
+
+    Workers do it hourly when a retention is set.
+    """
     settings = _settings(database_url)
     days = older_than_days if older_than_days is not None else settings.writeback.retain_delivered_days
     if days is None:
-        typer.echo("no retention set: give --older-than-days", err=True)
-        raise typer.Exit(2)
+        typer.echo("error: no retention set: give --older-than-days", err=True)
+        raise typer.Exit(EXIT_USAGE)
     from stratcare.api.runtime import utc_now
 
     cutoff = utc_now() - timedelta(days=days)
@@ -226,21 +290,30 @@ def db_current(database_url: DatabaseUrlOption = None) -> None:
     typer.echo(f"database at revision {revision or 'none'}; newest {head} ({state})")
 
 
-def _settings(database_url: str | None) -> Settings:
-    from pydantic import ValidationError
+def _fail(error: StartupError) -> typer.Exit:
+    typer.echo(f"error: {error.message}", err=True)
+    return typer.Exit(error.exit_code)
 
-    from stratcare.settings import Settings
+
+def _check(check: Callable[[], None]) -> None:
+    try:
+        check()
+    except StartupError as error:
+        raise _fail(error) from None
+
+
+def _settings(database_url: str | None) -> Settings:
+    from stratcare.startup import load_settings
 
     try:
-        settings = Settings()
-    except ValidationError as error:
-        typer.echo(f"invalid settings: {error}", err=True)
-        raise typer.Exit(2) from None
+        settings = load_settings()
+    except StartupError as error:
+        raise _fail(error) from None
     return settings.model_copy(update={"database_url": database_url}) if database_url else settings
 
 
 def _run(work: Coroutine[Any, Any, T]) -> T:
-    """Run ``work``; a store that cannot be reached or a bad URL is reported, not dumped as a traceback."""
+    """Run ``work``; a store that cannot be opened is one sentence, and so is a failed operation."""
     from alembic.util import CommandError
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -248,16 +321,18 @@ def _run(work: Coroutine[Any, Any, T]) -> T:
 
     try:
         return asyncio.run(work)
+    except StartupError as error:
+        raise _fail(error) from None
     except (ValueError, OSError, SQLAlchemyError, SchemaNotCurrent, CommandError) as error:
         typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(EXIT_FAILED) from None
 
 
-async def _open_store(settings: Settings, *, upgrade: bool = False) -> SqlLedgers:
+async def _open_store(settings: Settings, *, upgrade: bool = False, must_exist: bool = False) -> SqlLedgers:
     """The store; upgraded when ``upgrade``, else refused unless it is at the newest revision."""
-    from stratcare.store import SqlLedgers
+    from stratcare.startup import open_store
 
-    return await SqlLedgers.open(settings.database_url, upgrade=upgrade)
+    return await open_store(settings.database_url, upgrade=upgrade, must_exist=must_exist)
 
 
 async def _on_engine(settings: Settings, operation: Callable[[AsyncEngine], Awaitable[T]]) -> T:
@@ -296,8 +371,8 @@ async def _run_worker(settings: Settings, *, once: bool, worker_id: str | None) 
 
 
 async def _on_outbox(settings: Settings, operation: Callable[[OutboxStore], Awaitable[T]]) -> T:
-    """Open the store, run one outbox operation, close the store."""
-    ledgers = await _open_store(settings)
+    """Open an existing store, run one outbox operation, close the store."""
+    ledgers = await _open_store(settings, must_exist=True)
     try:
         return await operation(ledgers.outbox())
     finally:

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, HttpUrl
+from pydantic import Field, HttpUrl, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from stratcare.auth import AuthEnvironment
@@ -84,6 +84,18 @@ class Settings(BaseSettings, AuthEnvironment):
         default=r"https?://(localhost|127\.0\.0\.1)(:\d+)?",
         description="Regular expression of further allowed origins (localhost by default); empty disables.",
     )
+    environment: Literal["production", "development"] = Field(
+        default="production",
+        description="production closes /metrics (without a token) and the API docs; development opens both.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token GET /metrics requires (in any environment); opens it in production.",
+    )
+    api_docs: bool | None = Field(
+        default=None,
+        description="Serve /docs, /redoc and /openapi.json (default: in development only).",
+    )
 
     writeback: WritebackSettings = Field(
         default_factory=WritebackSettings, description="Write-back of results (STRATCARE_WRITEBACK_*)."
@@ -91,6 +103,10 @@ class Settings(BaseSettings, AuthEnvironment):
     reports: ReportSettings = Field(
         default_factory=ReportSettings, description="Audit-and-feedback reports (STRATCARE_REPORTS_*)."
     )
+
+    @property
+    def serves_api_docs(self) -> bool:
+        return self.api_docs if self.api_docs is not None else self.environment == "development"
 
 
 @lru_cache(maxsize=1)

@@ -30,6 +30,8 @@ def serve_options(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     captured: dict[str, Any] = {}
     with monkeypatch.context() as patch:
         patch.setattr(uvicorn, "run", lambda app, **options: captured.update(app=app, **options))
+        # The store check before start runs its own event loop; the served app opens the store itself.
+        patch.setattr(cli, "_run", lambda work: work.close())
         cli.serve(host="127.0.0.1", port=8080, workers=1)
     return {name: value for name, value in captured.items() if name not in SERVE_ARGUMENTS}
 

@@ -1,10 +1,8 @@
-"""``GET /health`` reports the outbox; ``GET /metrics`` exposes it to Prometheus."""
+"""``GET /health`` reports the outbox (``GET /metrics``: tests/api/test_metrics.py)."""
 
 from __future__ import annotations
 
 import logging
-import math
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -18,15 +16,6 @@ from stratcare.writeback.settings import WritebackSettings
 
 EHR = "https://ehr.example.org/fhir"
 RequestFor = Callable[[str], dict[str, Any]]
-METRIC_NAMES = {
-    "stratcare_outbox_pending": "gauge",
-    "stratcare_outbox_in_flight": "gauge",
-    "stratcare_outbox_delivered_total": "counter",
-    "stratcare_outbox_dead": "gauge",
-    "stratcare_outbox_oldest_pending_age_seconds": "gauge",
-}
-COMMENT = re.compile(r"# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.+)")
-SAMPLE = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*) (\S+)")
 
 
 @pytest.fixture
@@ -36,36 +25,6 @@ def settings(settings: Settings) -> Settings:
         settings.writeback.model_dump() | {"run_in_process": False, "ehr_base_url": EHR}
     )
     return settings.model_copy(update={"writeback": writeback})
-
-
-def parse_exposition(text: str) -> tuple[dict[str, float], dict[str, str]]:
-    """Samples and declared types of a Prometheus text exposition; fails on any line out of format."""
-    assert text.endswith("\n")
-    samples: dict[str, float] = {}
-    types: dict[str, str] = {}
-    for line in text.splitlines():
-        if comment := COMMENT.fullmatch(line):
-            kind, name, rest = comment.groups()
-            if kind == "TYPE":
-                assert name not in samples, f"TYPE of {name} after its sample"
-                types[name] = rest
-            continue
-        sample = SAMPLE.fullmatch(line)
-        assert sample, f"not a sample line: {line!r}"
-        name, value = sample.groups()
-        assert name not in samples, f"{name} given twice"
-        samples[name] = float(value)
-    return samples, types
-
-
-async def metrics(client: httpx.AsyncClient) -> dict[str, float]:
-    response = await client.get("/metrics")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
-    samples, types = parse_exposition(response.text)
-    assert types == METRIC_NAMES
-    assert all(math.isfinite(value) for value in samples.values())
-    return samples
 
 
 class TestHealth:
@@ -94,22 +53,6 @@ class TestHealth:
         assert outbox["pending"] == 2, "one write per scored response: STarT Back and NIH"
         assert outbox["inFlight"] == outbox["delivered"] == outbox["dead"] == 0
         assert outbox["oldestPendingAgeSeconds"] >= 0
-
-
-class TestMetrics:
-    async def test_an_empty_outbox(self, client: httpx.AsyncClient) -> None:
-        assert await metrics(client) == dict.fromkeys(METRIC_NAMES, 0.0)
-
-    async def test_counts_writes_a_hook_call_queued(
-        self, client: httpx.AsyncClient, request_for: RequestFor
-    ) -> None:
-        await client.post(f"/cds-services/{SERVICE}", json=request_for("high-risk"))
-
-        samples = await metrics(client)
-
-        assert samples["stratcare_outbox_pending"] == 2
-        assert samples["stratcare_outbox_delivered_total"] == 0
-        assert samples["stratcare_outbox_oldest_pending_age_seconds"] >= 0
 
 
 class TestWhereResultsGo:

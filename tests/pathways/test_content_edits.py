@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from stratcare.content import ContentRepository, default_content_root
+from stratcare.content import ContentError, ContentRepository, default_content_root
 from stratcare.instruments.results import RiskGroup, ScreenDate
 from stratcare.pathways import Pathway, PathwayContentError, load_pathway
 
@@ -87,7 +87,8 @@ class TestBrokenContent:
         def unknown(plan: dict[str, Any]) -> None:
             action(plan, "low-risk")["priority"] = "whenever"
 
-        with pytest.raises(PathwayContentError, match="no card indicator"):
+        # A code outside PlanDefinition.action.priority's required binding is refused with the content.
+        with pytest.raises(ContentError, match=r"PlanDefinition\.action\[\d+\]\.priority: 'whenever'"):
             edited_pathway(tmp_path, unknown)
 
     def test_missing_priority_fails_at_load(self, tmp_path: Path) -> None:

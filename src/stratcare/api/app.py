@@ -15,6 +15,7 @@ from stratcare.api.cds_services import router as cds_router
 from stratcare.api.errors import install_error_handlers
 from stratcare.api.health import router as health_router
 from stratcare.api.limits import BodyLimitMiddleware
+from stratcare.api.metrics import router as metrics_router
 from stratcare.api.reports import router as reports_router
 from stratcare.api.runtime import open_runtime
 from stratcare.logs import configure_logging
@@ -36,7 +37,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.runtime = runtime
             yield
 
-    app = FastAPI(title="stratcare", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    docs = resolved.serves_api_docs
+    app = FastAPI(
+        title="stratcare",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     install_error_handlers(app)
     app.add_middleware(
         BodyLimitMiddleware,
@@ -57,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(resolved.trusted_proxies))
     app.include_router(cds_router)
     app.include_router(health_router)
+    app.include_router(metrics_router)
     app.include_router(reports_router)
     return app
 

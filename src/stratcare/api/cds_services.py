@@ -19,6 +19,7 @@ from stratcare.cdshooks.models import (
     HookResponse,
 )
 from stratcare.engine.feedback import FeedbackReceipt
+from stratcare.observability.metrics import UNKNOWN_SERVICE
 
 logger = logging.getLogger(__name__)
 
@@ -51,12 +52,15 @@ async def call_service(
     service_id: ServiceIdPath, body: HookRequest, request: Request, runtime: RuntimeDep, client: ClientDep
 ) -> JSONResponse:
     """Evaluate the service for one hook call and answer with cards."""
-    if body.fhirServer is not None:
-        runtime.authenticator.check_fhir_server(client, str(body.fhirServer))
-    public_base_url = runtime.settings.public_base_url
-    endpoint = endpoint_url(request, str(public_base_url) if public_base_url else None)
-    issuer = client.issuer if client is not None else None
-    response = await runtime.hooks.run(service_id, body, endpoint_url=endpoint, issuer=issuer)
+    known = any(service.id == service_id for service in runtime.registry.all())
+    with runtime.metrics.hook_call(service_id if known else UNKNOWN_SERVICE) as meter:
+        if body.fhirServer is not None:
+            runtime.authenticator.check_fhir_server(client, str(body.fhirServer))
+        public_base_url = runtime.settings.public_base_url
+        endpoint = endpoint_url(request, str(public_base_url) if public_base_url else None)
+        issuer = client.issuer if client is not None else None
+        response = await runtime.hooks.run(service_id, body, endpoint_url=endpoint, issuer=issuer)
+        meter.outcome = "cards" if response.cards else "no-cards"
     return JSONResponse(response.to_json())
 
 

@@ -29,6 +29,8 @@ from stratcare.engine.hierarchy import HierarchyLookup
 from stratcare.engine.runner import HookRunner
 from stratcare.fhir.client import HttpxFhirClient
 from stratcare.fhir.terminology_server import HttpxTerminologyServer
+from stratcare.observability import MeteredTransport, ServiceMetrics
+from stratcare.observability.transport import FetchObserver
 from stratcare.reports.clinic import clinic_reader
 from stratcare.settings import Settings
 from stratcare.store.ledger import SqlLedgers
@@ -59,16 +61,21 @@ class Runtime:
     outbox: OutboxStore
     authenticator: ClientAuthenticator
     writeback_targets: WritebackTargets
+    metrics: ServiceMetrics
     reports: ReportAccess | None = None
 
     def discovery(self) -> DiscoveryResponse:
         return DiscoveryResponse(services=[service.descriptor() for service in self.registry.all()])
 
 
-def http_client(timeout_seconds: float) -> httpx.AsyncClient:
+def http_client(timeout_seconds: float, *, observe: FetchObserver | None = None) -> httpx.AsyncClient:
+    """An outbound client; with ``observe``, every request it sends is timed and its outcome reported."""
     timeout = httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 2.0))
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
-    return httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False)
+    if observe is None:
+        return httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False)
+    transport = MeteredTransport(httpx.AsyncHTTPTransport(limits=limits), observe)
+    return httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False)
 
 
 def delivery_timeout(settings: WritebackSettings) -> float:
@@ -126,16 +133,26 @@ async def hierarchy_lookup(settings: Settings, stack: AsyncExitStack) -> Hierarc
     return HierarchyLookup(server, timeout_seconds=settings.terminology_timeout_seconds)
 
 
-@asynccontextmanager
-async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+def load_content(
+    settings: Settings, hierarchy: HierarchyLookup | None = None
+) -> tuple[ContentRepository, ServiceRegistry, StratifiedCareDecider]:
+    """The content files, the services they describe and their pathways; raises ContentError or ValueError."""
     content = ContentRepository.load(settings.content_dir)
     registry = ServiceRegistry.from_content(content)
+    return content, registry, StratifiedCareDecider.from_content(content, registry, hierarchy)
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    metrics = ServiceMetrics()
     ledgers = await SqlLedgers.open(settings.database_url, upgrade=settings.database_upgrade_on_start)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(ledgers.close)
-        hierarchy = await hierarchy_lookup(settings, stack)
-        decider = StratifiedCareDecider.from_content(content, registry, hierarchy)
+        content, registry, decider = load_content(settings, await hierarchy_lookup(settings, stack))
         http = await stack.enter_async_context(http_client(settings.fhir_timeout_seconds))
+        prefetch_http = await stack.enter_async_context(
+            http_client(settings.fhir_timeout_seconds, observe=metrics.observe_fetch)
+        )
         targets = WritebackTargets.from_settings(settings.writeback, settings.auth_settings())
         writeback = await start_writeback(settings.writeback, targets, ledgers, stack)
         authenticator = client_authenticator(settings, http, ledgers)
@@ -146,7 +163,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             hooks=HookRunner(
                 registry=registry,
                 decider=decider,
-                reader=HttpxFhirClient(http),
+                reader=HttpxFhirClient(prefetch_http),
                 unit_of_work=ledgers.hook_ledger,
                 clock=utc_now,
                 new_uuid=uuid.uuid4,
@@ -161,6 +178,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             outbox=ledgers.outbox(),
             authenticator=authenticator,
             writeback_targets=targets,
+            metrics=metrics,
             reports=report_access(settings.reports, http),
         )
 

@@ -15,6 +15,8 @@ from typing import Any
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
+from stratcare.content.coded_values import invalid_codes
+
 JsonObject = dict[str, Any]
 
 CONTENT_FOLDERS = ("questionnaires", "plan_definitions", "terminology")
@@ -54,9 +56,22 @@ def validate_fhir(resource: JsonObject, origin: str) -> None:
     except KeyError as exc:
         raise ContentError(f"{origin}: unknown resourceType {resource_type!r}") from exc
     try:
-        model.model_validate(resource)
+        validated = model.model_validate(resource)
     except ValidationError as exc:
-        raise ContentError(f"{origin}: invalid {resource_type}: {exc}") from exc
+        raise ContentError(f"{origin}: invalid {resource_type}: {_first_error(resource_type, exc)}") from exc
+    for problem in invalid_codes(validated, resource_type):
+        raise ContentError(f"{origin}: invalid {resource_type}: {problem}")
+
+
+def _first_error(resource_type: str, error: ValidationError) -> str:
+    """The first problem as ``Type.element[index]: message``, one line (pydantic's text spans many)."""
+    first = error.errors()[0]
+    element = resource_type
+    for part in first.get("loc", ()):
+        element += f"[{part}]" if isinstance(part, int) else f".{part}"
+    more = error.error_count() - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return f"{element}: {first['msg']}{suffix}"
 
 
 @dataclass
@@ -70,6 +85,8 @@ class ContentRepository:
     @classmethod
     def load(cls, root: Path | None = None) -> ContentRepository:
         repository = cls(root=root or default_content_root())
+        if not repository.root.is_dir():
+            raise ContentError(f"{repository.root}: no such content folder")
         for folder in CONTENT_FOLDERS:
             for path in sorted((repository.root / folder).glob("*.json")):
                 repository.add(_read_json(path), origin=str(path))

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import typer
+from rich.console import Console
+from rich.text import Text
 
 from stratcare.demo.ehr_identity import DemoEhrIdentity
-from stratcare.demo.render import render_response
+from stratcare.demo.render import demo_console, indented, json_block, render_response, show
 from stratcare.demo.scenarios import Scenario, load_scenarios
 
 
@@ -34,6 +35,7 @@ async def _client(url: str | None, database_url: str) -> AsyncIterator[httpx.Asy
             jwt_issuers=ehr.issuer_settings(),
             # No EHR FHIR server in the demo: show what would be written back as systemActions.
             writeback={"mode": "system-actions"},
+            environment="development",
         )
         app = create_app(settings)
         transport = httpx.ASGITransport(app=app)
@@ -44,32 +46,37 @@ async def _client(url: str | None, database_url: str) -> AsyncIterator[httpx.Asy
             yield client
 
 
-async def play(*, url: str | None, only: list[str], database_url: str) -> int:
+async def play(*, url: str | None, only: list[str], database_url: str, console: Console | None = None) -> int:
     """Return a process exit code: 0 when every scenario got the answer it should."""
+    out = console or demo_console()
     async with _client(url, database_url) as client:
         discovery = (await client.get("/cds-services")).json()
-        typer.secho("CDS services offered:", bold=True)
+        show(out, Text("CDS services offered", style="bold underline"))
         for service in discovery["services"]:
-            typer.echo(f"  {service['id']}  ({service['hook']})  {service['title']}")
+            show(out, indented(Text(f"{service['id']} ({service['hook']}): {service['title']}")))
         failures = 0
         issued: dict[str, dict[str, Any]] = {}
         for scenario in load_scenarios():
             if only and scenario.name not in only:
                 continue
-            status, body = await _call(client, scenario)
+            status, body = await _call(client, scenario, out)
             failures += _expected_status(scenario) != status
             if status == 200 and body["cards"]:
                 issued[scenario.name] = body["cards"][0]
-        await _send_feedback(client, issued)
+        await _send_feedback(client, issued, out)
     return 1 if failures else 0
 
 
-async def _call(client: httpx.AsyncClient, scenario: Scenario) -> tuple[int, dict[str, Any]]:
-    typer.echo("")
-    typer.secho(f"== {scenario.name}: {scenario.description}", bold=True)
+def _heading(out: Console, name: str, description: str) -> None:
+    show(out)
+    show(out, Text.assemble((f"{name}", "bold underline"), (f"  {description}", "italic")))
+
+
+async def _call(client: httpx.AsyncClient, scenario: Scenario, out: Console) -> tuple[int, dict[str, Any]]:
+    _heading(out, scenario.name, scenario.description)
     response = await client.post(f"/cds-services/{scenario.service}", json=scenario.request)
     body: dict[str, Any] = response.json()
-    typer.echo(render_response(response.status_code, body))
+    show(out, render_response(response.status_code, body))
     return response.status_code, body
 
 
@@ -77,7 +84,7 @@ def _expected_status(scenario: Scenario) -> int:
     return 412 if "prefetch" not in scenario.request and "fhirServer" not in scenario.request else 200
 
 
-async def _send_feedback(client: httpx.AsyncClient, issued: dict[str, dict[str, Any]]) -> None:
+async def _send_feedback(client: httpx.AsyncClient, issued: dict[str, dict[str, Any]], out: Console) -> None:
     """The clinician signs the high-risk referral and overrides the medium-risk one."""
     items = []
     now = datetime.now(UTC).isoformat()
@@ -105,10 +112,14 @@ async def _send_feedback(client: httpx.AsyncClient, issued: dict[str, dict[str, 
         )
     if not items:
         return
-    typer.echo("")
-    typer.secho("== feedback: referral signed for high risk; medium-risk card overridden", bold=True)
+    _heading(out, "feedback", "the referral signed for high risk; the medium-risk card overridden")
+    show(out, indented(Text("The EHR sends:", style="bold")))
+    show(out, json_block({"feedback": items}))
     for attempt in ("first", "repeated"):
         response = await client.post(
             "/cds-services/start-back-encounter-start/feedback", json={"feedback": items}
         )
-        typer.echo(f"  {attempt} delivery: HTTP {response.status_code} {response.json()}")
+        show(
+            out, indented(Text(f"stratcare answers the {attempt} delivery with HTTP {response.status_code}:"))
+        )
+        show(out, json_block(response.json()))
