@@ -225,7 +225,7 @@ def report(
     output: Annotated[Path | None, typer.Option(help="Write here instead of standard output.")] = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Write the audit-and-feedback report for a period, with progress on standard error."""
+    """Write the audit-and-feedback report (progress on stderr)."""
     from stratcare.store.reports_export import ExportFormat
 
     if form not in set(ExportFormat):
