@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from stratcare.reports.settings import ReportSettings
 from stratcare.settings import Settings
 from stratcare.writeback.settings import WritebackSettings
 
@@ -25,8 +26,11 @@ def _documented(variable: str) -> bool:
 
 
 def test_every_setting_is_in_the_configuration_table() -> None:
-    variables = [f"STRATCARE_{name.upper()}" for name in Settings.model_fields if name != "writeback"]
+    variables = [
+        f"STRATCARE_{name.upper()}" for name in Settings.model_fields if name not in ("writeback", "reports")
+    ]
     variables += [f"STRATCARE_WRITEBACK_{name.upper()}" for name in WritebackSettings.model_fields]
+    variables += [f"STRATCARE_REPORTS_{name.upper()}" for name in ReportSettings.model_fields]
     missing = [variable for variable in variables if not _documented(variable)]
     assert missing == []
 

@@ -10,7 +10,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from stratcare.settings import Settings
     from stratcare.store import SqlLedgers
+    from stratcare.store.reports_export import ExportFormat
     from stratcare.writeback.outbox import OutboxStore
 
 # Plain help (click's formatter wraps to the terminal, never cuts a line; flags show no type); no rich
@@ -213,6 +214,55 @@ def outbox_purge_delivered(
     cutoff = utc_now() - timedelta(days=days)
     count = _run(_on_outbox(settings, lambda outbox: outbox.purge_delivered(cutoff)))
     typer.echo(f"purged {count} delivered write(s) older than {days:g} day(s)")
+
+
+@app.command()
+def report(
+    start: Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day (UTC).")],
+    end: Annotated[datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day (UTC), included.")],
+    clinic: Annotated[list[str] | None, typer.Option(help="Only this clinic (repeatable).")] = None,
+    form: Annotated[str, typer.Option("--format", help="html, csv, json or pdf.")] = "html",
+    output: Annotated[Path | None, typer.Option(help="Write here instead of standard output.")] = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Write the audit-and-feedback report (progress on stderr)."""
+    from stratcare.store.reports_export import ExportFormat
+
+    if form not in set(ExportFormat):
+        typer.echo(f"unknown format {form!r}: use html, csv, json or pdf", err=True)
+        raise typer.Exit(2)
+    content = _run(_export(_settings(database_url), start, end, clinic, ExportFormat(form)))
+    if output is None:
+        typer.echo(content.decode() if form != "pdf" else content, nl=False)
+    else:
+        output.write_bytes(content)
+        typer.echo(f"wrote {output}", err=True)
+
+
+async def _export(
+    settings: Settings, start: datetime, end: datetime, clinics: list[str] | None, form: ExportFormat
+) -> bytes:
+    import time as clock
+
+    from stratcare.reports.query import ReportQuery
+    from stratcare.store.reports_export import export_report
+
+    query = ReportQuery(
+        start=start.replace(tzinfo=UTC),
+        end=end.replace(tzinfo=UTC) + timedelta(days=1),
+        clinics=frozenset(clinics) if clinics else None,
+        episode_window=timedelta(days=settings.reports.episode_window_days),
+    )
+    began = clock.monotonic()
+
+    def progress(stage: str) -> None:
+        typer.echo(f"[{clock.monotonic() - began:6.1f}s] {stage}", err=True)
+
+    ledgers = await _open_store(settings)
+    try:
+        return await export_report(ledgers.engine, query, form, progress)
+    finally:
+        await ledgers.close()
 
 
 @db_app.command("upgrade")

@@ -10,6 +10,7 @@ from pydantic import Field, HttpUrl, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from stratcare.auth import AuthEnvironment
+from stratcare.reports.settings import ReportSettings
 from stratcare.writeback.settings import WritebackSettings
 
 
@@ -119,6 +120,9 @@ class Settings(BaseSettings, AuthEnvironment):
 
     writeback: WritebackSettings = Field(
         default_factory=WritebackSettings, description="Write-back of results (STRATCARE_WRITEBACK_*)."
+    )
+    reports: ReportSettings = Field(
+        default_factory=ReportSettings, description="Audit-and-feedback reports (STRATCARE_REPORTS_*)."
     )
 
     @property

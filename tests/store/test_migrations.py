@@ -80,7 +80,9 @@ class TestUpgradingRelease01:
             for name, rows in SEED.items():
                 table = metadata.tables[name]
                 stored = (await connection.execute(select(table).order_by(*table.primary_key))).mappings()
-                assert [dict(row) for row in stored] == rows, name
+                # Columns added by later revisions are left out: what 0.1.0 stored must be unchanged.
+                kept = [{column: row[column] for column in rows[0]} for row in stored]
+                assert kept == rows, name
             assert await connection.run_sync(schema_differences) == []
 
     async def test_writes_are_then_unique_per_server(self, engine: AsyncEngine) -> None:

@@ -17,6 +17,7 @@ from stratcare.api.errors import install_error_handlers
 from stratcare.api.health import router as health_router
 from stratcare.api.limits import BodyLimitMiddleware
 from stratcare.api.metrics import router as metrics_router
+from stratcare.api.reports import router as reports_router
 from stratcare.api.runtime import open_runtime
 from stratcare.logs import configure_logging
 from stratcare.settings import Settings
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(capture_router)
+    app.include_router(reports_router)
     return app
 
 

@@ -13,6 +13,7 @@ import httpx
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from stratcare.api.reports_auth import ReportAccess, report_access
 from stratcare.api.security import (
     ClientAuthenticator,
     warn_audience_from_host,
@@ -33,8 +34,10 @@ from stratcare.fhir.client import HttpxFhirClient
 from stratcare.fhir.terminology_server import HttpxTerminologyServer
 from stratcare.observability import MeteredTransport, ServiceMetrics
 from stratcare.observability.transport import FetchObserver
+from stratcare.reports.clinic import clinic_reader
 from stratcare.settings import Settings
 from stratcare.store.ledger import SqlLedgers
+from stratcare.store.reports_support import SqlClinicianSupport
 from stratcare.writeback.delivery import TokenHandoff
 from stratcare.writeback.intake import HookWriteback
 from stratcare.writeback.outbox import OutboxStore
@@ -63,6 +66,7 @@ class Runtime:
     writeback_targets: WritebackTargets
     metrics: ServiceMetrics
     capture: CaptureRuntime
+    reports: ReportAccess | None = None
 
     def discovery(self) -> DiscoveryResponse:
         return DiscoveryResponse(services=[service.descriptor() for service in self.registry.all()])
@@ -179,6 +183,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 fhir_timeout_seconds=settings.fhir_timeout_seconds,
                 fhir_max_pages=settings.fhir_max_pages,
                 writeback=writeback,
+                clinic_of=clinic_reader(settings.reports.clinic_source),
+                support=SqlClinicianSupport(ledgers.engine, settings.reports),
             ),
             feedback=FeedbackService(registry, ledgers.feedback_ledger, utc_now),
             database=ledgers.engine,
@@ -187,6 +193,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             writeback_targets=targets,
             metrics=metrics,
             capture=build_capture(settings, content, ledgers, utc_now, writeback.wake, http, targets),
+            reports=report_access(settings.reports, http),
         )
 
 

@@ -27,6 +27,10 @@ class HookCallFacts:
     received_at: datetime
     outcome: str
     """``cards``, ``no-cards`` or ``prefetch-unavailable``."""
+    clinic: str | None = None
+    """The encounter's clinic for reports (its serviceProvider or location, as configured)."""
+    workflow_point: str | None = None
+    """Where in the workflow the hook ran (pre-visit, rooming, clinician); None: not recorded."""
 
 
 @dataclass(frozen=True)
@@ -70,3 +74,22 @@ class FeedbackLedger(Protocol):
     ) -> list[bool]:
         """Store each item unless already stored; True where the item was new."""
         ...
+
+
+class ClinicianSupport(Protocol):
+    async def annotate(
+        self, clinic: str | None, clinician: str | None, now: datetime, cards: Sequence[IssuedCard]
+    ) -> list[IssuedCard]:
+        """``cards`` with the clinic's support for this clinician added (a prompt, links), or as they are."""
+        ...
+
+
+class NoClinicianSupport:
+    async def annotate(
+        self,
+        clinic: str | None,  # noqa: ARG002
+        clinician: str | None,  # noqa: ARG002
+        now: datetime,  # noqa: ARG002
+        cards: Sequence[IssuedCard],
+    ) -> list[IssuedCard]:
+        return list(cards)

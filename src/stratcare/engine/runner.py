@@ -6,16 +6,22 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from stratcare.cdshooks.context import HookContext, parse_context
 from stratcare.cdshooks.models import HookRequest, HookResponse
 from stratcare.cdshooks.prefetch import PrefetchLimits, resolve_prefetch
 from stratcare.cdshooks.services import CdsService, ServiceRegistry
-from stratcare.engine.ports import HookCallFacts, HookLedger, IssuedCard
+from stratcare.engine.ports import (
+    ClinicianSupport,
+    HookCallFacts,
+    HookLedger,
+    IssuedCard,
+    NoClinicianSupport,
+)
 from stratcare.engine.record import PatientRecord, build_record
 from stratcare.errors import InvalidHookRequest, Issue, PrefetchUnavailable
 from stratcare.fhir.client import FhirReader
@@ -25,6 +31,7 @@ from stratcare.pathways.subsumption import KnownSubsumptions
 from stratcare.writeback.intake import HookWriteback, LentToken, WritebackPlan
 
 logger = logging.getLogger(__name__)
+JsonObject = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,8 @@ class HookRunner:
         fhir_timeout_seconds: float,
         writeback: HookWriteback,
         fhir_max_pages: int = 10,
+        clinic_of: Callable[[JsonObject | None], str | None] = lambda _encounter: None,
+        support: ClinicianSupport | None = None,
     ) -> None:
         self._registry = registry
         self._decider = decider
@@ -71,6 +80,8 @@ class HookRunner:
         self._new_uuid = new_uuid
         self._limits = PrefetchLimits(timeout_seconds=fhir_timeout_seconds, max_pages=fhir_max_pages)
         self._writeback = writeback
+        self._clinic_of = clinic_of
+        self._support = support or NoClinicianSupport()
 
     async def run(
         self, service_id: str, request: HookRequest, *, endpoint_url: str, issuer: str | None = None
@@ -122,9 +133,13 @@ class HookRunner:
         # The pure decision never waits on a terminology server: its answers are gathered first.
         answers = await self._decider.consult_terminology(service, record)
         decision = self._decider.decide(service, context, record, received_at, self._new_uuid, answers)
+        clinic = self._clinic_of(record.encounter)
+        supported = await self._support.annotate(clinic, context.userId, received_at, decision.cards)
+        decision = replace(decision, cards=supported)
         outcome = "cards" if decision.cards else "no-cards"
         plan = self._plan_writeback(request, context, decision, issuer)
-        await self._record(_facts(service, request, context, received_at, outcome), decision, plan)
+        facts = replace(_facts(service, request, context, received_at, outcome), clinic=clinic)
+        await self._record(facts, decision, plan)
         self._writeback.committed(plan)
         logger.info(
             "hook answered",

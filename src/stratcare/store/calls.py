@@ -66,6 +66,8 @@ def _call_row(call: HookCallFacts) -> dict[str, Any]:
         "fhir_server": call.fhir_server,
         "received_at": call.received_at,
         "outcome": call.outcome,
+        "clinic": call.clinic,
+        "workflow_point": call.workflow_point,
     }
 
 

@@ -95,8 +95,12 @@ hook_calls = Table(
     Column("fhir_server", Text()),
     Column("received_at", UtcDateTime(), nullable=False),
     Column("outcome", String(32), nullable=False),
+    # Reports: the clinic (encounter's serviceProvider or location) and where in the workflow the hook ran.
+    Column("clinic", Text()),
+    Column("workflow_point", String(32)),
     Index(None, "service_id", "hook_instance"),
     Index(None, "received_at"),
+    Index(None, "clinic", "received_at"),
 )
 
 assessments = Table(

@@ -1,0 +1,1 @@
+"""Audit-and-feedback reports: measure definitions, report queries, clinician support (pure)."""
