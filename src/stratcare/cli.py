@@ -106,7 +106,10 @@ def demo(
         str, typer.Option(help="Store for the in-process service.")
     ] = "sqlite+aiosqlite:///./stratcare-demo.db",
 ) -> None:
-    """Play an EHR against stratcare with the bundled sample patients."""
+    """Play an EHR against stratcare.
+
+    Uses the bundled sample patients.
+    """
     from stratcare.demo.player import play
     from stratcare.demo.scenarios import load_scenarios
 
@@ -124,7 +127,10 @@ def demo(
 def openapi(
     output: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
 ) -> None:
-    """Print the app's OpenAPI document (the source of openapi.yaml)."""
+    """Print the app's OpenAPI document.
+
+    It is the source of openapi.yaml.
+    """
     from stratcare.api.openapi import openapi_yaml
 
     text = openapi_yaml()
@@ -391,7 +397,10 @@ def capture_link(
     encounter: Annotated[str | None, typer.Option(help="Encounter id, when known.")] = None,
     base_url: Annotated[str, typer.Option(help="This service's public URL.")] = "http://127.0.0.1:8080",
 ) -> None:
-    """Print a signed, short-lived, single-use capture link (kiosks, portal messages, the demo)."""
+    """Print a single-use capture link.
+
+    Signed and short-lived, for kiosks, portal messages and the demo.
+    """
     import uuid
 
     from stratcare.api.runtime import utc_now
