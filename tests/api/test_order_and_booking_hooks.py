@@ -19,7 +19,9 @@ PATIENT = {"resourceType": "Patient", "id": "p1", "birthDate": "1970-05-14"}
 BACK_PAIN = {
     "resourceType": "Condition",
     "id": "c1",
-    "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]},
+    "clinicalStatus": {
+        "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]
+    },
     "category": [{"coding": [{"system": CATEGORY, "code": "problem-list-item"}]}],
     "code": {"coding": [{"system": SNOMED, "code": "279039007"}]},
     "subject": {"reference": "Patient/p1"},
@@ -50,14 +52,21 @@ def body(hook: str, context: JsonObject, **prefetch: JsonObject) -> JsonObject:
         "nihResponses": searchset(),
         "conditions": searchset(BACK_PAIN),
     }
-    return {"hook": hook, "hookInstance": str(uuid.uuid4()), "context": context, "prefetch": values | prefetch}
+    return {
+        "hook": hook,
+        "hookInstance": str(uuid.uuid4()),
+        "context": context,
+        "prefetch": values | prefetch,
+    }
 
 
 async def stored_points(settings: Settings) -> list[tuple[str, str | None]]:
     engine = create_async_engine(settings.database_url)
     try:
         async with engine.connect() as connection:
-            rows = await connection.execute(select(schema.cards.c.pathway_action, schema.cards.c.workflow_point))
+            rows = await connection.execute(
+                select(schema.cards.c.pathway_action, schema.cards.c.workflow_point)
+            )
             return [(row.pathway_action, row.workflow_point) for row in rows]
     finally:
         await engine.dispose()
@@ -101,7 +110,8 @@ class TestOrderSign:
             "selections": ["ServiceRequest/not-there"],
         }
         response = await client.post(
-            "/cds-services/start-back-order-select", json=body("order-select", context, serviceRequests=searchset())
+            "/cds-services/start-back-order-select",
+            json=body("order-select", context, serviceRequests=searchset()),
         )
         assert response.status_code == 400
         assert response.json()["resourceType"] == "OperationOutcome"
@@ -121,14 +131,20 @@ class TestAppointmentBook:
         context = {
             "userId": user,
             "patientId": "p1",
-            "appointments": {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": appointment}]},
+            "appointments": {
+                "resourceType": "Bundle",
+                "type": "collection",
+                "entry": [{"resource": appointment}],
+            },
         }
         return body("appointment-book", context, tasks=searchset(), **prefetch)
 
     async def test_a_back_pain_booking_suggests_the_portal_task(
         self, client: httpx.AsyncClient, settings: Settings
     ) -> None:
-        response = await client.post("/cds-services/start-back-appointment-book", json=self.booking("Practitioner/r1"))
+        response = await client.post(
+            "/cds-services/start-back-appointment-book", json=self.booking("Practitioner/r1")
+        )
         assert response.status_code == 200, response.text
         (card,) = response.json()["cards"]
         (action,) = card["suggestions"][0]["actions"]
@@ -137,7 +153,9 @@ class TestAppointmentBook:
         assert await stored_points(settings) == [("pre-visit-questionnaire", "pre-visit")]
 
     async def test_a_patient_booking_in_the_portal_gets_no_cards(self, client: httpx.AsyncClient) -> None:
-        response = await client.post("/cds-services/start-back-appointment-book", json=self.booking("Patient/p1"))
+        response = await client.post(
+            "/cds-services/start-back-appointment-book", json=self.booking("Patient/p1")
+        )
         assert response.status_code == 200
         assert response.json()["cards"] == []
 
@@ -151,7 +169,13 @@ class TestRolesOnEncounterStart:
             "id": "fd1",
             "active": True,
             "organization": {"reference": "Organization/clinic-1"},
-            "code": [{"coding": [{"system": "http://stratcare.org/fhir/CodeSystem/clinic-role", "code": "front-desk"}]}],
+            "code": [
+                {
+                    "coding": [
+                        {"system": "http://stratcare.org/fhir/CodeSystem/clinic-role", "code": "front-desk"}
+                    ]
+                }
+            ],
         }
         encounter = {
             "resourceType": "Encounter",

@@ -102,7 +102,8 @@ class TestOrderSelect:
 class TestAppointmentBook:
     def test_appointments_are_read_from_the_bundle(self) -> None:
         context = parse_context(
-            "appointment-book", {"userId": "Patient/p1", "patientId": "p1", "appointments": bundle(APPOINTMENT)}
+            "appointment-book",
+            {"userId": "Patient/p1", "patientId": "p1", "appointments": bundle(APPOINTMENT)},
         )
         assert isinstance(context, AppointmentBookContext)
         assert context.booked == [APPOINTMENT]

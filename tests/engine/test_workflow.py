@@ -1,4 +1,4 @@
-"""The workflow point from the hook and the user's PractitionerRole; the call's orders, this patient's only."""
+"""The workflow point from the hook and the user's PractitionerRole; the call's orders, this patient's."""
 
 from __future__ import annotations
 
@@ -71,15 +71,23 @@ class TestUserRoles:
 
 class TestFacts:
     def test_other_patients_draft_orders_are_left_out(self, points: WorkflowPoints) -> None:
-        mine = {"resourceType": "ServiceRequest", "id": "a", "status": "draft", "intent": "order",
-                "subject": {"reference": "Patient/p1"}}
+        mine = {
+            "resourceType": "ServiceRequest",
+            "id": "a",
+            "status": "draft",
+            "intent": "order",
+            "subject": {"reference": "Patient/p1"},
+        }
         theirs = mine | {"id": "b", "subject": {"reference": "Patient/p2"}}
         context = parse_context(
             "order-sign",
             {
                 "userId": "Practitioner/u1",
                 "patientId": "p1",
-                "draftOrders": {"resourceType": "Bundle", "entry": [{"resource": mine}, {"resource": theirs}]},
+                "draftOrders": {
+                    "resourceType": "Bundle",
+                    "entry": [{"resource": mine}, {"resource": theirs}],
+                },
             },
         )
         facts = workflow_facts(context, "order-sign", PatientRecord(patient_id="p1"), points)
@@ -87,7 +95,9 @@ class TestFacts:
         assert (facts.workflow_point, facts.user_role) == ("clinician", "clinician")
 
     def test_a_staff_role_in_the_record_makes_the_user_staff(self, points: WorkflowPoints) -> None:
-        context = parse_context("encounter-start", {"userId": "PractitionerRole/r1", "patientId": "p1", "encounterId": "e1"})
+        context = parse_context(
+            "encounter-start", {"userId": "PractitionerRole/r1", "patientId": "p1", "encounterId": "e1"}
+        )
         record = PatientRecord(patient_id="p1", practitioner_roles=[role("front-desk", CLINIC_ROLE)])
         facts = workflow_facts(context, "encounter-start", record, points)
         assert (facts.workflow_point, facts.user_role) == ("front-desk", "staff")

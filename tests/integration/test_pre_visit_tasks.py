@@ -44,7 +44,11 @@ def booking(server: FhirTestServer, patient: str) -> dict[str, Any]:
         "context": {
             "userId": "Practitioner/scheduler",
             "patientId": patient,
-            "appointments": {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": appointment}]},
+            "appointments": {
+                "resourceType": "Bundle",
+                "type": "collection",
+                "entry": [{"resource": appointment}],
+            },
         },
     }
     if server.bearer_token:

@@ -31,7 +31,9 @@ def pre_visit(content: ContentRepository) -> Pathway:
 
 
 def booking(*appointments: JsonObject, **extra: Any) -> Any:
-    return workflow(hook="appointment-book", point="pre-visit", role="staff", appointments=appointments, **extra)
+    return workflow(
+        hook="appointment-book", point="pre-visit", role="staff", appointments=appointments, **extra
+    )
 
 
 def suggested_task(pathway: Pathway, new_uuid: SequentialUuids, **overrides: Any) -> JsonObject:

@@ -94,4 +94,6 @@ def workflow(
 def staff(**extra: Any) -> WorkflowFacts:
     organization = {"reference": "Organization/clinic-1"}
     role = {"resourceType": "PractitionerRole", "id": "fd1", "organization": organization}
-    return workflow(point="front-desk", role="staff", user="PractitionerRole/fd1", practitioner_role=role, **extra)
+    return workflow(
+        point="front-desk", role="staff", user="PractitionerRole/fd1", practitioner_role=role, **extra
+    )

@@ -66,9 +66,7 @@ class WorkflowPoints:
             for coding in _list(concept.get("coding") if isinstance(concept, dict) else None)
             if isinstance(coding, dict)
         }
-        return next(
-            (point for system, code, point in self.by_role if (system, code) in held), DEFAULT_POINT
-        )
+        return next((point for system, code, point in self.by_role if (system, code) in held), DEFAULT_POINT)
 
 
 def _list(value: object) -> list[object]:

@@ -11,8 +11,8 @@ What the ActivityDefinition says (R4 has no Task inputs or owner on ActivityDefi
 project conventions):
 
 - ``kind`` Task, ``code``, ``title``, ``intent``;
-- extension http://stratcare.org/fhir/StructureDefinition/task-questionnaire (valueCanonical, ``url|version``):
-  the Questionnaire to complete;
+- extension http://stratcare.org/fhir/StructureDefinition/task-questionnaire (valueCanonical,
+  ``url|version``): the Questionnaire to complete;
 - ``participant[0].type``: ``patient`` - the Task is for the patient's portal (owner: the Patient);
   ``practitioner`` - the Task is for the clinic team (owner: the user's PractitionerRole.organization,
   else the user);
