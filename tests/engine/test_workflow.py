@@ -8,7 +8,7 @@ import pytest
 
 from stratcare.cdshooks.context import parse_context
 from stratcare.content import ContentRepository
-from stratcare.engine.record import PatientRecord
+from stratcare.engine.record import PatientRecord, build_record
 from stratcare.engine.workflow import WorkflowPoints, user_roles, workflow_facts
 
 JsonObject = dict[str, Any]
@@ -102,3 +102,35 @@ class TestFacts:
         facts = workflow_facts(context, "encounter-start", record, points)
         assert (facts.workflow_point, facts.user_role) == ("front-desk", "staff")
         assert facts.practitioner_role == role("front-desk", CLINIC_ROLE)
+
+
+class TestRecord:
+    def test_tasks_appointments_and_roles_are_kept_for_the_decision(self) -> None:
+        task = {
+            "resourceType": "Task",
+            "id": "t1",
+            "status": "requested",
+            "intent": "order",
+            "for": {"reference": "Patient/p1"},
+        }
+        mine = {
+            "resourceType": "Appointment",
+            "id": "a1",
+            "status": "booked",
+            "participant": [{"actor": {"reference": "Patient/p1"}, "status": "accepted"}],
+        }
+        theirs = mine | {
+            "id": "a2",
+            "participant": [{"actor": {"reference": "Patient/p2"}, "status": "accepted"}],
+        }
+        other_task = task | {"id": "t2", "for": {"reference": "Patient/p2"}}
+        bundle = {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": 4,
+            "entry": [{"resource": r} for r in (task, other_task, mine, theirs)],
+        }
+        record = build_record({"tasks": bundle, "userRole": role("nurse")}, "p1", None)
+        assert record.tasks == [task]
+        assert record.appointments == [mine]
+        assert record.practitioner_roles == [role("nurse")]
