@@ -59,6 +59,7 @@ class StratifiedCareDecider:
         pathways = {
             service.planDefinition: load_pathway(content, service.planDefinition)
             for service in registry.all()
+            if service.decision == "stratified-care"
         }
         catalog = InstrumentCatalog.from_content(content)
         return cls(pathways, catalog, hierarchy, WorkflowPoints.from_content(content))

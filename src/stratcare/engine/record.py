@@ -36,6 +36,10 @@ _SUBJECT_ELEMENT = {
     "Condition": "subject",
     "ServiceRequest": "subject",
     "Task": "for",
+    "Procedure": "subject",
+    "MedicationStatement": "subject",
+    "MedicationRequest": "subject",
+    "Observation": "subject",
 }
 _ELEMENT_NAME = re.compile(r"^_?[A-Za-z][A-Za-z0-9]{0,63}$")
 _USED_TYPES = frozenset({"Patient", "Appointment", "PractitionerRole", *_SUBJECT_ELEMENT})
@@ -55,6 +59,10 @@ class PatientRecord:
     practitioner_roles: list[JsonObject] = field(default_factory=list)
     """The user's PractitionerRoles (not about the patient: kept whoever they are, matched to the user
     by the decision)."""
+    procedures: list[JsonObject] = field(default_factory=list)
+    medications: list[JsonObject] = field(default_factory=list)
+    """MedicationStatements and MedicationRequests."""
+    observations: list[JsonObject] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     """Why resources were left out (no identifiers or patient data: safe to log)."""
 
@@ -190,6 +198,12 @@ def _place(record: PatientRecord, key: str, resource: object, encounter_id: str 
         record.appointments.append(resource)
     elif resource_type == "PractitionerRole":
         record.practitioner_roles.append(resource)
+    elif resource_type == "Procedure":
+        record.procedures.append(resource)
+    elif resource_type in ("MedicationStatement", "MedicationRequest"):
+        record.medications.append(resource)
+    elif resource_type == "Observation":
+        record.observations.append(resource)
 
 
 def _owner(resource: JsonObject) -> str | None:
