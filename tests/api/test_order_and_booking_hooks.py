@@ -75,13 +75,16 @@ async def stored_points(settings: Settings) -> list[tuple[str, str | None]]:
 class TestDiscovery:
     async def test_lists_every_hook(self, client: httpx.AsyncClient) -> None:
         services = {s["id"]: s["hook"] for s in (await client.get("/cds-services")).json()["services"]}
-        assert services.items() >= {
-            "start-back-patient-view": "patient-view",
-            "start-back-encounter-start": "encounter-start",
-            "start-back-order-select": "order-select",
-            "start-back-order-sign": "order-sign",
-            "start-back-appointment-book": "appointment-book",
-        }.items()
+        assert (
+            services.items()
+            >= {
+                "start-back-patient-view": "patient-view",
+                "start-back-encounter-start": "encounter-start",
+                "start-back-order-select": "order-select",
+                "start-back-order-sign": "order-sign",
+                "start-back-appointment-book": "appointment-book",
+            }.items()
+        )
 
 
 class TestOrderSign:
