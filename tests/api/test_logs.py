@@ -106,6 +106,8 @@ def fhir_server_answers(prefetch: dict[str, Any]) -> Any:
                 "Encounter": "encounter",
                 "Condition": "conditions",
                 "ServiceRequest": "serviceRequests",
+                "Task": "tasks",
+                "PractitionerRole": "userRoles",
             }[path.split("/")[0].split("?")[0]]
         empty = {"resourceType": "Bundle", "type": "searchset", "entry": []}
         return httpx.Response(200, json=prefetch.get(key) or empty)

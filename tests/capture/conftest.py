@@ -29,7 +29,7 @@ def capture_settings(database_url: str, ehr: str = EHR, **overrides: object) -> 
     )
 
 
-def context(patient: str = "p-1", point: str = "check-in", fhir_server: str = EHR) -> CaptureContext:
+def context(patient: str = "p-1", point: str = "front-desk", fhir_server: str = EHR) -> CaptureContext:
     return CaptureContext(
         patient_id=patient,
         encounter_id="e-1",

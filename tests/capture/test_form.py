@@ -134,7 +134,7 @@ class TestResponse:
             content.resolve("CodeSystem", "http://stratcare.org/fhir/CodeSystem/workflow-point")
         )
         when = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
-        context = ResponseContext("r-1", "p-1", "e-1", when, codes.points("check-in"))
+        context = ResponseContext("r-1", "p-1", "e-1", when, codes.points("front-desk"))
         response = build_response(form, dict(checked.answers), context)
         assert response["questionnaire"] == form.canonical
         assert response["status"] == "completed"
@@ -143,7 +143,7 @@ class TestResponse:
         assert response["authored"] == "2026-12-01T09:30:00+00:00"
         (extension,) = response["extension"]
         assert extension["url"] == WORKFLOW_POINT_EXTENSION
-        assert [e["valueCoding"]["code"] for e in extension["extension"]] == ["check-in", "check-in"]
+        assert [e["valueCoding"]["code"] for e in extension["extension"]] == ["front-desk", "front-desk"]
         assert response["item"][0]["answer"] == [
             {"valueCoding": {"system": SB, "code": "agree", "display": "Agree"}}
         ]

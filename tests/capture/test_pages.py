@@ -108,7 +108,7 @@ class TestSubmit:
         assert posted["subject"] == {"reference": "Patient/p-1"}
         assert posted["encounter"] == {"reference": "Encounter/e-1"}
         assert write["fhir_server"] == "http://ehr.test/fhir"
-        assert screen["prompted_at_point"] == screen["completed_at_point"] == "check-in"
+        assert screen["prompted_at_point"] == screen["completed_at_point"] == "front-desk"
         assert screen["risk_band"] == "high-risk"
         assert screen["launch"] == "link"
 
@@ -126,7 +126,7 @@ class TestCli:
 
         monkeypatch.setenv("STRATCARE_CAPTURE_SECRET", "a-test-secret-of-enough-length-0123456789")
         monkeypatch.setenv("STRATCARE_WRITEBACK_EHR_BASE_URL", "http://ehr.test/fhir")
-        args = ["capture-link", "--patient", "p-1", "--questionnaire", START_BACK, "--point", "check-in"]
+        args = ["capture-link", "--patient", "p-1", "--questionnaire", START_BACK, "--point", "front-desk"]
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 0, result.output
         assert result.output.startswith("http://127.0.0.1:8080/capture/link/")

@@ -20,6 +20,7 @@ from stratcare.engine.newest import newest_by_questionnaire
 from stratcare.engine.ports import IssuedCard
 from stratcare.engine.record import PatientRecord
 from stratcare.engine.runner import Decision
+from stratcare.engine.workflow import WorkflowPoints, workflow_facts
 from stratcare.instruments.catalog import (
     NIH_SCREEN_URL,
     START_BACK_URL,
@@ -44,10 +45,12 @@ class StratifiedCareDecider:
         pathways: Mapping[str, Pathway],
         instruments: InstrumentCatalog,
         hierarchy: HierarchyLookup | None = None,
+        workflow_points: WorkflowPoints | None = None,
     ) -> None:
         self._pathways = pathways
         self._instruments = instruments
         self._hierarchy = hierarchy
+        self._workflow_points = workflow_points
 
     @classmethod
     def from_content(
@@ -58,7 +61,8 @@ class StratifiedCareDecider:
             for service in registry.all()
             if service.decision == "stratified-care"
         }
-        return cls(pathways, InstrumentCatalog.from_content(content), hierarchy)
+        catalog = InstrumentCatalog.from_content(content)
+        return cls(pathways, catalog, hierarchy, WorkflowPoints.from_content(content))
 
     async def consult_terminology(self, service: CdsService, record: PatientRecord) -> KnownSubsumptions:
         """The terminology server's answers about this record's codes (none without a server)."""
@@ -80,6 +84,8 @@ class StratifiedCareDecider:
         newest = newest_by_questionnaire(record.questionnaire_responses)
         start_back = self._score(newest.get(START_BACK_URL), context.patientId)
         nih = self._score(newest.get(NIH_SCREEN_URL), context.patientId)
+        points = self._workflow_points
+        workflow = workflow_facts(context, service.hook, record, points) if points else None
         inputs = PathwayInputs(
             patient_id=context.patientId,
             encounter_id=context.encounterId,
@@ -91,6 +97,7 @@ class StratifiedCareDecider:
             conditions=tuple(record.conditions),
             service_requests=tuple(record.service_requests),
             hierarchy_answers=answers,
+            workflow=workflow,
         )
         # Risk scores and draft orders are for clinicians to act on: a patient or relative viewing the
         # record (patient-view in a portal) gets no cards; the screens are still scored and recorded.
@@ -101,6 +108,7 @@ class StratifiedCareDecider:
                 pathway_action=applied.spec.id,
                 risk_group=applied.risk.value if applied.risk else None,
                 referral_suggested=applied.proposed_request is not None,
+                workflow_point=workflow.workflow_point if workflow else None,
             )
             for applied in applied_actions
         ]

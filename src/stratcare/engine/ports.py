@@ -39,6 +39,8 @@ class IssuedCard:
     pathway_action: str
     risk_group: str | None
     referral_suggested: bool
+    workflow_point: str | None = None
+    """Where in the visit the card prompted the screen (CodeSystem workflow-point)."""
 
 
 class HookLedger(Protocol):

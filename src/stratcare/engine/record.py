@@ -35,13 +35,14 @@ _SUBJECT_ELEMENT = {
     "QuestionnaireResponse": "subject",
     "Condition": "subject",
     "ServiceRequest": "subject",
+    "Task": "for",
     "Procedure": "subject",
     "MedicationStatement": "subject",
     "MedicationRequest": "subject",
     "Observation": "subject",
 }
 _ELEMENT_NAME = re.compile(r"^_?[A-Za-z][A-Za-z0-9]{0,63}$")
-_USED_TYPES = frozenset({"Patient", *_SUBJECT_ELEMENT})
+_USED_TYPES = frozenset({"Patient", "Appointment", "PractitionerRole", *_SUBJECT_ELEMENT})
 
 
 @dataclass
@@ -52,6 +53,12 @@ class PatientRecord:
     questionnaire_responses: list[JsonObject] = field(default_factory=list)
     conditions: list[JsonObject] = field(default_factory=list)
     service_requests: list[JsonObject] = field(default_factory=list)
+    tasks: list[JsonObject] = field(default_factory=list)
+    """Tasks for this patient (e.g. a questionnaire already sent to the portal)."""
+    appointments: list[JsonObject] = field(default_factory=list)
+    practitioner_roles: list[JsonObject] = field(default_factory=list)
+    """The user's PractitionerRoles (not about the patient: kept whoever they are, matched to the user
+    by the decision)."""
     procedures: list[JsonObject] = field(default_factory=list)
     medications: list[JsonObject] = field(default_factory=list)
     """MedicationStatements and MedicationRequests."""
@@ -167,7 +174,7 @@ def _place(record: PatientRecord, key: str, resource: object, encounter_id: str 
     if resource_type not in _USED_TYPES:
         record.ignored.append(f"prefetch {key!r}: {resource_type} is not used")
         return
-    if _owner(resource) != record.patient_id:
+    if resource_type != "PractitionerRole" and _owner(resource) != record.patient_id:
         record.ignored.append(f"prefetch {key!r}: a {resource_type} not about this patient")
         return
     malformed_at = malformed_element(resource)
@@ -185,6 +192,12 @@ def _place(record: PatientRecord, key: str, resource: object, encounter_id: str 
         record.conditions.append(resource)
     elif resource_type == "ServiceRequest":
         record.service_requests.append(resource)
+    elif resource_type == "Task":
+        record.tasks.append(resource)
+    elif resource_type == "Appointment":
+        record.appointments.append(resource)
+    elif resource_type == "PractitionerRole":
+        record.practitioner_roles.append(resource)
     elif resource_type == "Procedure":
         record.procedures.append(resource)
     elif resource_type in ("MedicationStatement", "MedicationRequest"):
@@ -198,4 +211,18 @@ def _owner(resource: JsonObject) -> str | None:
     if resource_type == "Patient":
         resource_id = resource.get("id")
         return resource_id if isinstance(resource_id, str) else None
+    if resource_type == "Appointment":
+        return _appointment_patient(resource)
     return referenced_patient_id(resource.get(_SUBJECT_ELEMENT[resource_type]))
+
+
+def _appointment_patient(appointment: JsonObject) -> str | None:
+    """The one patient among an Appointment's participants (None when none or several)."""
+    participants = appointment.get("participant")
+    found = {
+        patient
+        for participant in (participants if isinstance(participants, list) else [])
+        if isinstance(participant, Mapping)
+        and (patient := referenced_patient_id(participant.get("actor"))) is not None
+    }
+    return found.pop() if len(found) == 1 else None

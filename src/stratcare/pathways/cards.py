@@ -48,6 +48,8 @@ class AppliedAction:
     """The open ServiceRequest that made a new referral redundant."""
     evidence: tuple[JsonObject, ...] = ()
     """The record resources the action's card-evidence expression selected, named in the detail."""
+    proposed_task: JsonObject | None = None
+    """The questionnaire Task to suggest, when the action defines one (``tasks``)."""
 
 
 def _source(source: SourceSpec) -> Source:
@@ -60,6 +62,10 @@ def _source(source: SourceSpec) -> Source:
 
 
 def _suggestions(applied: AppliedAction, new_uuid: UuidFactory) -> list[Suggestion] | None:
+    if applied.spec.task is not None and applied.proposed_task is not None:
+        title = applied.spec.task.title
+        action = Action(type="create", description=title, resource=applied.proposed_task)
+        return [Suggestion(label=title, uuid=new_uuid(), actions=[action])]
     referral, request = applied.spec.referral, applied.proposed_request
     if referral is None or request is None:
         return None

@@ -32,6 +32,7 @@ from stratcare.pathways.codes import Code, Concept, JsonObject
 from stratcare.pathways.errors import PathwayContentError
 from stratcare.pathways.fhirpath import FHIRPATH_LANGUAGE, CompiledCondition, compile_condition
 from stratcare.pathways.referrals import ReferralDefinition, load_referral
+from stratcare.pathways.tasks import TaskDefinition, load_task_definition
 from stratcare.pathways.terminology import Terminology
 
 OVERRIDE_REASONS_EXTENSION = "http://stratcare.org/fhir/StructureDefinition/cds-override-reasons"
@@ -76,6 +77,9 @@ class ActionSpec:
     reasons: tuple[Concept, ...]
     evidence: CompiledCondition | None = None
     """The expression selecting the record resources the card names, when the action has one."""
+    task: TaskDefinition | None = None
+    """The questionnaire Task the card suggests, when definitionCanonical is an ActivityDefinition of kind
+    Task (``tasks``)."""
 
 
 @dataclass(frozen=True)
@@ -198,6 +202,12 @@ def _action(
     if not isinstance(title, str) or not title:
         raise PathwayContentError(f"{origin}: needs a title (it becomes the card summary)")
     canonical = action.get("definitionCanonical")
+    activity = content.find("ActivityDefinition", canonical) if isinstance(canonical, str) else None
+    task = (
+        load_task_definition(activity, f"ActivityDefinition {canonical}")
+        if activity is not None and activity.get("kind") == "Task"
+        else None
+    )
     return ActionSpec(
         id=action_id,
         title=title,
@@ -210,9 +220,10 @@ def _action(
         links=_links(action, origin),
         override_reasons=_override_reasons(action, origin, terminology),
         selection_behavior=selection_for(action.get("selectionBehavior"), origin),
-        referral=load_referral(content, canonical) if isinstance(canonical, str) else None,
+        referral=load_referral(content, canonical) if isinstance(canonical, str) and not task else None,
         reasons=tuple(Concept.from_json(reason, origin) for reason in action.get("reason", [])),
         evidence=_evidence(action, origin, terminology),
+        task=task,
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from stratcare.instruments.results import NihScreenResult, ResponseRejected, StartBackScore
 from stratcare.pathways.subsumption import NO_ANSWERS, KnownSubsumptions
+from stratcare.pathways.workflow import WorkflowFacts
 
 JsonObject = dict[str, Any]
 
@@ -36,6 +37,8 @@ class PathwayInputs:
     conditions: Sequence[JsonObject] = ()
     service_requests: Sequence[JsonObject] = ()
     hierarchy_answers: KnownSubsumptions = field(default_factory=lambda: NO_ANSWERS)
+    workflow: WorkflowFacts | None = None
+    """The hook, user, workflow point and the call's draft orders and appointments (``workflow``)."""
 
     def __post_init__(self) -> None:
         if not self.patient_id:

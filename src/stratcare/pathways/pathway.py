@@ -27,6 +27,7 @@ from stratcare.pathways.inputs import JsonObject, PathwayInputs
 from stratcare.pathways.referrals import draft_service_request, existing_referral
 from stratcare.pathways.screen_dates import is_current
 from stratcare.pathways.subsumption import Subsumption
+from stratcare.pathways.tasks import questionnaire_task
 from stratcare.pathways.terminology import Terminology
 from stratcare.pathways.variables import bind_variables
 
@@ -77,11 +78,18 @@ class Pathway:
     def _apply_action(
         self, spec: ActionSpec, inputs: PathwayInputs, evidence: tuple[JsonObject, ...]
     ) -> AppliedAction:
-        risk, definition = self.current_risk(inputs), self.definition
+        risk, definition, workflow = self.current_risk(inputs), self.definition, inputs.workflow
+        if spec.task is not None and workflow is not None:
+            task = questionnaire_task(spec.task, inputs.patient_id, inputs.encounter_id, workflow, inputs.now)
+            return AppliedAction(spec=spec, risk=risk, proposed_task=task, evidence=evidence)
         if spec.referral is None:
             return AppliedAction(spec=spec, risk=risk, evidence=evidence)
         existing = existing_referral(
-            spec.referral, inputs.service_requests, inputs.now, definition.order_window_days
+            spec.referral,
+            inputs.service_requests,
+            inputs.now,
+            definition.order_window_days,
+            in_session=workflow.draft_orders if workflow else (),
         )
         if existing is not None:
             return AppliedAction(spec=spec, risk=risk, existing_request=existing, evidence=evidence)

@@ -87,16 +87,25 @@ def _recent(request: JsonObject, now: datetime, window_days: int) -> bool:
 
 
 def existing_referral(
-    referral: ReferralDefinition, service_requests: Iterable[JsonObject], now: datetime, window_days: int
+    referral: ReferralDefinition,
+    service_requests: Iterable[JsonObject],
+    now: datetime,
+    window_days: int,
+    in_session: Iterable[JsonObject] = (),
 ) -> JsonObject | None:
     """The first recent open ServiceRequest for the same service: one made from the same ActivityDefinition
     (any version, even if the EHR mapped its codes to local ones), or one whose code holds every coding of
     the referral's code. A plain physiotherapy referral (SNOMED CT 308447003 alone) therefore counts for
-    medium risk but not for high risk, whose matched treatment is psychologically informed physiotherapy."""
+    medium risk but not for high risk, whose matched treatment is psychologically informed physiotherapy.
+
+    ``in_session`` are the draft orders of the current ordering session (order-select / order-sign
+    ``draftOrders``): a matching one counts whatever its dates say, because it is being ordered now."""
     wanted = {(coding.system, coding.code) for coding in referral.code.codings}
     definition = referral.canonical.split("|", 1)[0]
-    for request in service_requests:
-        if request.get("status") not in OPEN_REQUEST_STATUSES or not _recent(request, now, window_days):
+    session = [order for order in in_session if order.get("resourceType") == "ServiceRequest"]
+    for request in (*session, *service_requests):
+        counted = any(request is order for order in session) or _recent(request, now, window_days)
+        if request.get("status") not in OPEN_REQUEST_STATUSES or not counted:
             continue
         code = request.get("code")
         codings = code.get("coding", []) if isinstance(code, dict) else []

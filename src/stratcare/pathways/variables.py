@@ -54,6 +54,7 @@ from stratcare.instruments.results import (
 from stratcare.pathways.active_conditions import active_conditions
 from stratcare.pathways.inputs import JsonObject, PathwayInputs
 from stratcare.pathways.screen_dates import recorded_date, screen_age_days
+from stratcare.pathways.workflow import bind_workflow
 
 _BIRTH_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
@@ -125,4 +126,4 @@ def bind_variables(inputs: PathwayInputs, settings: Mapping[str, object]) -> dic
         "encounter": copy.deepcopy(inputs.encounter) if inputs.encounter is not None else [],
         "conditions": copy.deepcopy(active_conditions(inputs.conditions)),
         "serviceRequests": copy.deepcopy(list(inputs.service_requests)),
-    }
+    } | bind_workflow(inputs.workflow, inputs.encounter, inputs.conditions, now, settings)

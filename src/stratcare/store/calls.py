@@ -121,6 +121,7 @@ def _card_row(call_id: int, service_id: str, issued: IssuedCard) -> dict[str, An
         "summary": issued.card.summary,
         "risk_group": issued.risk_group,
         "referral_suggested": issued.referral_suggested,
+        "workflow_point": issued.workflow_point,
     }
 
 

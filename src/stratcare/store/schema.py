@@ -139,6 +139,7 @@ cards = Table(
     Column("summary", Text(), nullable=False),
     Column("risk_group", String(16)),
     Column("referral_suggested", Boolean(), nullable=False),
+    Column("workflow_point", String(32)),
 )
 
 card_suggestions = Table(
