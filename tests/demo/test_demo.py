@@ -60,7 +60,9 @@ class TestPlainOutput:
     def test_card_and_suggestion_uuids_are_shown_and_sent_back(self, plain: str) -> None:
         cards = re.findall(rf"card ({UUID})", plain)
         suggestions = re.findall(rf"suggestion ({UUID})", plain)
-        assert len(cards) == 7, "one card per scenario but the 412"
+        assert len(cards) == 11, (
+            "one card per stratified-care scenario but the 412, two per spine-clinic step"
+        )
         assert len(suggestions) >= 4
         sent = plain[plain.index("The EHR sends:") :]
         document = json.loads(sent[sent.index("{") : sent.index("stratcare answers")])
@@ -70,8 +72,9 @@ class TestPlainOutput:
 
     def test_feedback_answers_are_json(self, plain: str) -> None:
         first = plain[plain.index("the first delivery with HTTP 200:") :]
-        body = first[first.index("{") : first.index("}") + 1]
-        assert json.loads(body) == {"stored": 2, "duplicates": 0}
+        body, _ = json.JSONDecoder().raw_decode(first[first.index("{") :])
+        assert (body["stored"], body["duplicates"], body["refused"]) == (2, 0, 0)
+        assert [item["result"] for item in body["items"]] == ["stored", "stored"]
         assert "'stored'" not in plain
 
     @pytest.mark.parametrize("risk", ["low", "medium", "high"])
