@@ -165,6 +165,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 new_uuid=uuid.uuid4,
                 fhir_timeout_seconds=settings.fhir_timeout_seconds,
                 fhir_max_pages=settings.fhir_max_pages,
+                deadline_seconds=settings.hook_deadline_seconds,
                 writeback=writeback,
             ),
             feedback=FeedbackService(registry, ledgers.feedback_ledger, utc_now),
