@@ -117,16 +117,17 @@ class HookRunner:
             facts = _facts(service, request, context, received_at, "prefetch-unavailable")
             await self._record(facts, None, WritebackPlan())
             raise
-        for key, why in prefetch.refused.items():
-            logger.info(
-                "prefetch value refused and fetched",
-                extra={"hookInstance": str(request.hookInstance), "key": key, "reason": why},
-            )
-        for reason, count in Counter(record.ignored).items():
-            logger.info(
-                "prefetch resource ignored",
-                extra={"hookInstance": str(request.hookInstance), "reason": reason, "count": count},
-            )
+        if logger.isEnabledFor(logging.INFO):  # the extras cost a little on every call
+            for key, why in prefetch.refused.items():
+                logger.info(
+                    "prefetch value refused and fetched",
+                    extra={"hookInstance": str(request.hookInstance), "key": key, "reason": why},
+                )
+            for reason, count in Counter(record.ignored).items():
+                logger.info(
+                    "prefetch resource ignored",
+                    extra={"hookInstance": str(request.hookInstance), "reason": reason, "count": count},
+                )
         # The pure decision never waits on a terminology server: its answers are gathered first.
         answers = await self._terminology_answers(service, record, deadline)
         decision = self._decider.decide(service, context, record, received_at, self._new_uuid, answers)
@@ -134,17 +135,18 @@ class HookRunner:
         plan = self._plan_writeback(request, context, decision, issuer)
         await self._record(_facts(service, request, context, received_at, outcome), decision, plan)
         self._writeback.committed(plan)
-        logger.info(
-            "hook answered",
-            extra={
-                "hookInstance": str(request.hookInstance),
-                "service": service.id,
-                "cards": len(decision.cards),
-                "fetched": list(prefetch.fetched),
-                "endpoint": endpoint_url,
-                "queuedWrites": len(plan.queued),
-            },
-        )
+        if logger.isEnabledFor(logging.INFO):
+            logger.info(
+                "hook answered",
+                extra={
+                    "hookInstance": str(request.hookInstance),
+                    "service": service.id,
+                    "cards": len(decision.cards),
+                    "fetched": list(prefetch.fetched),
+                    "endpoint": endpoint_url,
+                    "queuedWrites": len(plan.queued),
+                },
+            )
         return HookResponse(
             cards=[issued.card for issued in decision.cards],
             systemActions=plan.system_actions or None,
