@@ -177,6 +177,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         )
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    # async: a plain ``def`` dependency is run in a worker thread on every request.
     runtime: Runtime = request.app.state.runtime
     return runtime
