@@ -53,6 +53,13 @@ class Settings(BaseSettings, AuthEnvironment):
         le=60,
         description="Deadline for completing a hook call's prefetch: every FHIR request and page it needs.",
     )
+    hook_deadline_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="Overall deadline of one hook call: prefetch (within its own timeout) and terminology "
+        "lookups; a call whose prefetch misses it is answered 412.",
+    )
     fhir_max_pages: int = Field(
         default=10,
         ge=1,

@@ -32,7 +32,12 @@ PREFETCH_DEADLINE_SECONDS = 30.0
 
 
 def settings(sqlite_url: str, **overrides: Any) -> Any:
-    return make_settings(sqlite_url, fhir_timeout_seconds=PREFETCH_DEADLINE_SECONDS, **overrides)
+    return make_settings(
+        sqlite_url,
+        fhir_timeout_seconds=PREFETCH_DEADLINE_SECONDS,
+        hook_deadline_seconds=PREFETCH_DEADLINE_SECONDS,
+        **overrides,
+    )
 
 
 def high_risk_prefetch() -> dict[str, Any]:

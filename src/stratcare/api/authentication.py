@@ -58,7 +58,7 @@ async def _unauthorized(send: Send) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
-def verified_client(
+async def verified_client(
     request: Request,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER_SCHEME)],
 ) -> VerifiedClient | None:

@@ -6,9 +6,10 @@ import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from stratcare.api.authentication import ClientDep
+from stratcare.api.responses import model_response
 from stratcare.api.runtime import Runtime, get_runtime
 from stratcare.api.schemas import ERROR_RESPONSES, OperationOutcome
 from stratcare.api.security import endpoint_url, warn_auth_off
@@ -30,11 +31,11 @@ ServiceIdPath = Annotated[str, Path(description="The CDS service id from discove
 
 
 @router.get("/cds-services", response_model=DiscoveryResponse, responses=ERROR_RESPONSES)
-async def discovery(runtime: RuntimeDep, client: ClientDep) -> JSONResponse:
+async def discovery(runtime: RuntimeDep, client: ClientDep) -> Response:
     """List the CDS services this server offers (CDS Hooks 2.0 discovery)."""
     if client is None:
         warn_auth_off(logger)
-    return JSONResponse(runtime.discovery().to_json())
+    return model_response(runtime.discovery())
 
 
 @router.post(
@@ -50,7 +51,7 @@ async def discovery(runtime: RuntimeDep, client: ClientDep) -> JSONResponse:
 )
 async def call_service(
     service_id: ServiceIdPath, body: HookRequest, request: Request, runtime: RuntimeDep, client: ClientDep
-) -> JSONResponse:
+) -> Response:
     """Evaluate the service for one hook call and answer with cards."""
     known = any(service.id == service_id for service in runtime.registry.all())
     with runtime.metrics.hook_call(service_id if known else UNKNOWN_SERVICE) as meter:
@@ -61,7 +62,7 @@ async def call_service(
         issuer = client.issuer if client is not None else None
         response = await runtime.hooks.run(service_id, body, endpoint_url=endpoint, issuer=issuer)
         meter.outcome = "cards" if response.cards else "no-cards"
-    return JSONResponse(response.to_json())
+    return model_response(response)
 
 
 @router.post(

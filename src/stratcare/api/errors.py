@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from stratcare.api.responses import FastJSONResponse
 from stratcare.errors import Issue, StratcareError, operation_outcome
 
 logger = logging.getLogger(__name__)
@@ -18,7 +19,7 @@ FHIR_JSON = "application/fhir+json"
 
 
 def outcome_response(status_code: int, issues: list[Issue]) -> JSONResponse:
-    return JSONResponse(operation_outcome(issues), status_code=status_code, media_type=FHIR_JSON)
+    return FastJSONResponse(operation_outcome(issues), status_code=status_code, media_type=FHIR_JSON)
 
 
 def _location(loc: tuple[int | str, ...]) -> str:

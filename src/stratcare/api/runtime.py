@@ -182,6 +182,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 new_uuid=uuid.uuid4,
                 fhir_timeout_seconds=settings.fhir_timeout_seconds,
                 fhir_max_pages=settings.fhir_max_pages,
+                deadline_seconds=settings.hook_deadline_seconds,
                 writeback=writeback,
                 clinic_of=clinic_reader(settings.reports.clinic_source),
                 support=SqlClinicianSupport(ledgers.engine, settings.reports),
@@ -197,6 +198,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         )
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    # async: a plain ``def`` dependency is run in a worker thread on every request.
     runtime: Runtime = request.app.state.runtime
     return runtime

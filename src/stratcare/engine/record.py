@@ -4,11 +4,12 @@ Resources are gathered by ``resourceType`` from every prefetch value (a resource
 renaming a prefetch key in a service descriptor changes nothing here. A resource that belongs to another
 patient, or that is not a well-formed resource, is never used; the reason is kept for the log.
 
-Well-formed means the JSON types of its elements fit FHIR R4 (checked with the fhir.resources models) and
-no element is ``null``, ``{}`` or ``[]`` (which FHIR JSON forbids), so the decision can read any element it
-finds without guarding against a string where a list belongs. Missing required elements and unknown
-top-level elements are tolerated here: the decision judges what it needs (an unscorable screen is reported
-as such) and ignores what it never reads.
+Well-formed means the JSON types of the elements the decision reads fit FHIR R4 (a cheap structural check,
+``engine.shape``; full fhir.resources validation is too slow for every call) and no element is ``null``,
+``{}`` or ``[]`` (which FHIR JSON forbids), so the decision can read any element it finds without guarding
+against a string where a list belongs. Missing required elements and unknown top-level elements are
+tolerated here: the decision judges what it needs (an unscorable screen is reported as such) and ignores
+what it never reads.
 
 A search Bundle that is not the whole result (a ``next`` link left, fewer matches than its ``total``) is
 refused outright: a record missing the page with a red flag must never reach the decision (412).
@@ -25,6 +26,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
 from stratcare.cdshooks.answers import incomplete_reason
+from stratcare.engine.shape import CHECKED_TYPES, misshapen_element
 from stratcare.errors import Issue, PrefetchUnavailable
 
 JsonObject = dict[str, Any]
@@ -121,11 +123,8 @@ def _tolerated(error_type: str, location: tuple[int | str, ...]) -> bool:
     return error_type.endswith("missing") or (error_type == "extra_forbidden" and len(location) == 1)
 
 
-def malformed_element(resource: JsonObject) -> str | None:
-    """Where ``resource`` breaks FHIR R4 JSON (a path of element names and indexes), or None if it fits."""
-    empty_at = _empty_element(resource)
-    if empty_at is not None:
-        return empty_at
+def _r4b_misfit(resource: JsonObject) -> str | None:
+    """The full fhir.resources check, for the types the cheap shape check does not cover yet."""
     try:
         get_fhir_model_class(resource["resourceType"]).model_validate(resource)
     except ValidationError as exc:
@@ -133,6 +132,16 @@ def malformed_element(resource: JsonObject) -> str | None:
             if not _tolerated(error["type"], error["loc"]):
                 return ".".join(str(part) for part in error["loc"]) or "resource"
     return None
+
+
+def malformed_element(resource: JsonObject) -> str | None:
+    """Where ``resource`` breaks FHIR R4 JSON (a path of element names and indexes), or None if it fits."""
+    empty_at = _empty_element(resource)
+    if empty_at is not None:
+        return empty_at
+    if resource["resourceType"] in CHECKED_TYPES:
+        return misshapen_element(resource)
+    return _r4b_misfit(resource)
 
 
 def build_record(

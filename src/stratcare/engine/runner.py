@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from stratcare.errors import InvalidHookRequest, Issue, PrefetchUnavailable
 from stratcare.fhir.client import FhirReader
 from stratcare.instruments.results import ScoringOutcome
 from stratcare.log_context import serving_hook_call
-from stratcare.pathways.subsumption import KnownSubsumptions
+from stratcare.pathways.subsumption import NO_ANSWERS, KnownSubsumptions
 from stratcare.writeback.intake import HookWriteback, LentToken, WritebackPlan
 
 logger = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class HookRunner:
         fhir_max_pages: int = 10,
         clinic_of: Callable[[JsonObject | None], str | None] = lambda _encounter: None,
         support: ClinicianSupport | None = None,
+        deadline_seconds: float | None = None,
     ) -> None:
         self._registry = registry
         self._decider = decider
@@ -78,7 +80,10 @@ class HookRunner:
         self._unit_of_work = unit_of_work
         self._clock = clock
         self._new_uuid = new_uuid
-        self._limits = PrefetchLimits(timeout_seconds=fhir_timeout_seconds, max_pages=fhir_max_pages)
+        self._deadline = fhir_timeout_seconds if deadline_seconds is None else deadline_seconds
+        self._limits = PrefetchLimits(
+            timeout_seconds=min(fhir_timeout_seconds, self._deadline), max_pages=fhir_max_pages
+        )
         self._writeback = writeback
         self._clinic_of = clinic_of
         self._support = support or NoClinicianSupport()
@@ -113,6 +118,9 @@ class HookRunner:
         context = parse_context(request.hook, request.context)
         _check_token_patient(request, context)
         received_at = self._clock()
+        # One deadline for the whole call: the prefetch gets its budget within it, the terminology lookup
+        # whatever the prefetch left.
+        deadline = asyncio.get_running_loop().time() + self._deadline
         try:
             prefetch = await resolve_prefetch(service.prefetch, request, self._reader, self._limits)
             record = build_record(prefetch.values, context.patientId, context.encounterId)
@@ -120,18 +128,19 @@ class HookRunner:
             facts = _facts(service, request, context, received_at, "prefetch-unavailable")
             await self._record(facts, None, WritebackPlan())
             raise
-        for key, why in prefetch.refused.items():
-            logger.info(
-                "prefetch value refused and fetched",
-                extra={"hookInstance": str(request.hookInstance), "key": key, "reason": why},
-            )
-        for reason, count in Counter(record.ignored).items():
-            logger.info(
-                "prefetch resource ignored",
-                extra={"hookInstance": str(request.hookInstance), "reason": reason, "count": count},
-            )
+        if logger.isEnabledFor(logging.INFO):  # the extras cost a little on every call
+            for key, why in prefetch.refused.items():
+                logger.info(
+                    "prefetch value refused and fetched",
+                    extra={"hookInstance": str(request.hookInstance), "key": key, "reason": why},
+                )
+            for reason, count in Counter(record.ignored).items():
+                logger.info(
+                    "prefetch resource ignored",
+                    extra={"hookInstance": str(request.hookInstance), "reason": reason, "count": count},
+                )
         # The pure decision never waits on a terminology server: its answers are gathered first.
-        answers = await self._decider.consult_terminology(service, record)
+        answers = await self._terminology_answers(service, record, deadline)
         decision = self._decider.decide(service, context, record, received_at, self._new_uuid, answers)
         clinic = self._clinic_of(record.encounter)
         supported = await self._support.annotate(clinic, context.userId, received_at, decision.cards)
@@ -141,21 +150,33 @@ class HookRunner:
         facts = replace(_facts(service, request, context, received_at, outcome), clinic=clinic)
         await self._record(facts, decision, plan)
         self._writeback.committed(plan)
-        logger.info(
-            "hook answered",
-            extra={
-                "hookInstance": str(request.hookInstance),
-                "service": service.id,
-                "cards": len(decision.cards),
-                "fetched": list(prefetch.fetched),
-                "endpoint": endpoint_url,
-                "queuedWrites": len(plan.queued),
-            },
-        )
+        if logger.isEnabledFor(logging.INFO):
+            logger.info(
+                "hook answered",
+                extra={
+                    "hookInstance": str(request.hookInstance),
+                    "service": service.id,
+                    "cards": len(decision.cards),
+                    "fetched": list(prefetch.fetched),
+                    "endpoint": endpoint_url,
+                    "queuedWrites": len(plan.queued),
+                },
+            )
         return HookResponse(
             cards=[issued.card for issued in decision.cards],
             systemActions=plan.system_actions or None,
         )
+
+    async def _terminology_answers(
+        self, service: CdsService, record: PatientRecord, deadline: float
+    ) -> KnownSubsumptions:
+        """The terminology answers gathered before ``deadline``; past it, none (the shipped expansions)."""
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await self._decider.consult_terminology(service, record)
+        except TimeoutError:
+            logger.warning("terminology lookup cut off by the call's deadline; shipped expansions used")
+            return NO_ANSWERS
 
     def _plan_writeback(
         self, request: HookRequest, context: HookContext, decision: Decision, issuer: str | None

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from stratcare.auth.replay import ReplayGuard
 from stratcare.store.calls import SqlHookLedger
 from stratcare.store.captures import SqlCaptureLedger
-from stratcare.store.database import create_engine
+from stratcare.store.database import create_engine, write_serialised
 from stratcare.store.feedback import SqlFeedbackLedger
 from stratcare.store.migrate import require_current_schema, upgrade_schema
 from stratcare.store.outbox import SqlOutbox
@@ -39,12 +39,12 @@ class SqlLedgers:
 
     @asynccontextmanager
     async def hook_ledger(self) -> AsyncIterator[SqlHookLedger]:
-        async with self.engine.begin() as connection:
+        async with write_serialised(self.engine) as connection:
             yield SqlHookLedger(connection)
 
     @asynccontextmanager
     async def feedback_ledger(self) -> AsyncIterator[SqlFeedbackLedger]:
-        async with self.engine.begin() as connection:
+        async with write_serialised(self.engine) as connection:
             yield SqlFeedbackLedger(connection)
 
     def outbox(self) -> OutboxStore:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from stratcare.store.database import write_serialised
 from stratcare.store.schema import as_utc, outbox
 from stratcare.writeback.outbox import ClaimedWrite, OutboxState, OutboxStatus
 
@@ -46,7 +47,7 @@ class SqlOutbox:
             and_(outbox.c.state == _IN_FLIGHT, outbox.c.lease_until <= now),
         )
         query = select(outbox).where(due).order_by(outbox.c.id).limit(limit)
-        async with self._engine.begin() as connection:
+        async with write_serialised(self._engine) as connection:
             if connection.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             rows = (await connection.execute(query)).mappings().all()
@@ -90,7 +91,7 @@ class SqlOutbox:
             .values(**values)
             .returning(outbox.c.id)
         )
-        async with self._engine.begin() as connection:
+        async with write_serialised(self._engine) as connection:
             settled = (await connection.execute(statement)).first()
         if settled is None:
             logger.warning(
@@ -108,7 +109,7 @@ class SqlOutbox:
             .order_by(outbox.c.updated_at.desc(), outbox.c.id.desc())
             .limit(1)
         )
-        async with self._engine.begin() as connection:
+        async with write_serialised(self._engine) as connection:
             per_state: dict[str, int] = {state: count for state, count in await connection.execute(counts)}
             oldest_at = (await connection.execute(oldest)).scalar_one_or_none()
             last_error = (await connection.execute(last_dead)).scalar_one_or_none()
@@ -130,7 +131,7 @@ class SqlOutbox:
             .values(state=_PENDING, next_attempt_at=now, attempts=0, claimed_by=None, updated_at=now)
             .returning(outbox.c.id)
         )
-        async with self._engine.begin() as connection:
+        async with write_serialised(self._engine) as connection:
             return len((await connection.execute(statement)).all())
 
     async def purge_delivered(self, delivered_before: datetime) -> int:
@@ -141,7 +142,7 @@ class SqlOutbox:
             .where(outbox.c.state == _DELIVERED, outbox.c.delivered_at < cutoff)
             .returning(outbox.c.id)
         )
-        async with self._engine.begin() as connection:
+        async with write_serialised(self._engine) as connection:
             return len((await connection.execute(statement)).all())
 
 

@@ -1,0 +1,91 @@
+"""CPU time and wall time per call of the store's per-call writes: the replay guard and the hook ledger.
+
+Run: ``.venv/bin/python -m bench.micro_store [database-url]`` (default: a SQLite file in a temporary folder;
+e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test`` after ``stratcare db upgrade`` there). Prints the
+process CPU time per call (the server's cost) and wall time per call, sequential and 32 at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+from stratcare.cdshooks.models import Card, Source
+from stratcare.engine.ports import HookCallFacts, IssuedCard
+from stratcare.instruments.results import ResponseSource, RiskGroup, StartBackScore
+from stratcare.store import SqlLedgers
+
+CALLS = 300
+
+
+def _facts(now: datetime) -> HookCallFacts:
+    return HookCallFacts(
+        hook_instance=uuid4(),
+        service_id="start-back-encounter-start",
+        hook="encounter-start",
+        patient_id="pat-1",
+        encounter_id="enc-1",
+        user_id="Practitioner/doc-1",
+        fhir_server="https://ehr.example.org/fhir",
+        received_at=now,
+        outcome="cards",
+    )
+
+
+def _score(now: datetime) -> StartBackScore:
+    source = ResponseSource(
+        response_id=str(uuid4()), version_id="1", questionnaire="http://example.org/Q|1.0", authored=now
+    )
+    return StartBackScore(
+        source=source, instrument_version="1.0", total=6, psychosocial=4, risk_group=RiskGroup.HIGH
+    )
+
+
+def _card() -> IssuedCard:
+    card = Card(summary="High risk", indicator="warning", source=Source(label="stratcare"), uuid=uuid4())
+    return IssuedCard(card=card, pathway_action="high", risk_group="high", referral_suggested=True)
+
+
+async def _measure(label: str, work: Callable[[], Awaitable[object]]) -> None:
+    for concurrency in (1, 32):
+        cpu, wall = time.process_time(), time.perf_counter()
+        for _ in range(CALLS // concurrency):
+            await asyncio.gather(*(work() for _ in range(concurrency)))
+        calls = (CALLS // concurrency) * concurrency
+        cpu_ms = (time.process_time() - cpu) / calls * 1000
+        wall_ms = (time.perf_counter() - wall) / calls * 1000
+        _say(f"  {label}, {concurrency} at once: {cpu_ms:.3f} ms CPU, {wall_ms:.3f} ms wall per call")
+
+
+async def main(url: str) -> None:
+    ledgers = await SqlLedgers.open(url)
+    guard = ledgers.replay_guard()
+    now = datetime.now(UTC)
+    _say(f"{ledgers.engine.dialect.name}:")
+
+    async def replay() -> object:
+        return await guard.first_use("https://ehr.example.org", str(uuid4()), now + timedelta(minutes=5), now)
+
+    async def hook_call() -> None:
+        async with ledgers.hook_ledger() as ledger:
+            await ledger.record(_facts(now), [_score(now)], [_card()])
+
+    await replay()
+    await hook_call()
+    await _measure("replay guard first_use", replay)
+    await _measure("hook ledger record", hook_call)
+    await ledgers.close()
+
+
+def _say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+
+
+if __name__ == "__main__":
+    with tempfile.TemporaryDirectory() as folder:
+        asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else f"sqlite+aiosqlite:///{folder}/bench.db"))
