@@ -38,6 +38,11 @@ class Settings(BaseSettings, AuthEnvironment):
         default=None,
         description="Folder holding hooks/, questionnaires/, plan_definitions/ and terminology/.",
     )
+    licensed_content_dir: Path | None = Field(
+        default=None,
+        description="Folder with licensed instrument wording (e.g. start-msk-wording.json); without it a "
+        "licensed tool is not offered and a response to it is refused with the reason.",
+    )
     public_base_url: HttpUrl | None = Field(
         default=None,
         description="The service's public URL when behind a proxy (used for links and token audiences).",

@@ -8,7 +8,7 @@ import pytest
 
 from instruments.responses import PATIENT_ID, nih_response
 from stratcare.content import ContentRepository
-from stratcare.instruments import Chronicity, InstrumentCatalog, NihScreenResult
+from stratcare.instruments import Chronicity, InstrumentRegistry, NihScreenResult
 
 DURATIONS = ("lt-1m", "1-3m", "3-6m", "6-12m", "1-5y", "gt-5y")
 FREQUENCIES = ("every-day", "at-least-half", "less-than-half")
@@ -24,13 +24,13 @@ HALF_THE_DAYS_OR_MORE = {"every-day": True, "at-least-half": True, "less-than-ha
 
 
 @pytest.fixture(scope="module")
-def catalog() -> InstrumentCatalog:
-    return InstrumentCatalog.from_content(ContentRepository.load())
+def catalog() -> InstrumentRegistry:
+    return InstrumentRegistry.from_content(ContentRepository.load())
 
 
 @pytest.mark.parametrize(("duration", "frequency"), list(itertools.product(DURATIONS, FREQUENCIES)))
 def test_chronic_needs_three_months_and_half_the_days(
-    catalog: InstrumentCatalog, duration: str, frequency: str
+    catalog: InstrumentRegistry, duration: str, frequency: str
 ) -> None:
     result = catalog.score(nih_response(duration, frequency), PATIENT_ID)
     assert isinstance(result, NihScreenResult)

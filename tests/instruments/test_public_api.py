@@ -12,7 +12,7 @@ def test_public_surface() -> None:
             "Chronicity",
             "ConditionCode",
             "Instrument",
-            "InstrumentCatalog",
+            "InstrumentRegistry",
             "InstrumentContentError",
             "InstrumentDefinition",
             "InstrumentRegistry",

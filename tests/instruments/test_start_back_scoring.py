@@ -9,7 +9,7 @@ import pytest
 
 from instruments.responses import PATIENT_ID, start_back_response
 from stratcare.content import ContentRepository
-from stratcare.instruments import InstrumentCatalog, RiskGroup, StartBackScore
+from stratcare.instruments import InstrumentRegistry, RiskGroup, StartBackScore
 
 BINARY = ("agree", "disagree")
 BOTHERSOME = ("not-at-all", "slightly", "moderately", "very-much", "extremely")
@@ -34,15 +34,15 @@ def expected(codes: list[str]) -> tuple[int, int, RiskGroup]:
 
 
 @pytest.fixture(scope="module")
-def catalog() -> InstrumentCatalog:
-    return InstrumentCatalog.from_content(ContentRepository.load())
+def catalog() -> InstrumentRegistry:
+    return InstrumentRegistry.from_content(ContentRepository.load())
 
 
 def test_there_are_1280_distinct_answer_sets() -> None:
     assert len({tuple(codes) for codes in ALL_ANSWER_SETS}) == 1280
 
 
-def test_every_answer_set_scores_as_the_published_rule_says(catalog: InstrumentCatalog) -> None:
+def test_every_answer_set_scores_as_the_published_rule_says(catalog: InstrumentRegistry) -> None:
     groups: dict[RiskGroup, int] = dict.fromkeys(RiskGroup, 0)
     for codes in ALL_ANSWER_SETS:
         score = catalog.score(start_back_response(codes), PATIENT_ID)
@@ -90,14 +90,14 @@ def test_every_answer_set_scores_as_the_published_rule_says(catalog: InstrumentC
     ],
 )
 def test_worked_examples(
-    catalog: InstrumentCatalog, codes: list[str], total: int, psychosocial: int, group: RiskGroup
+    catalog: InstrumentRegistry, codes: list[str], total: int, psychosocial: int, group: RiskGroup
 ) -> None:
     score = catalog.score(start_back_response(codes), PATIENT_ID)
     assert isinstance(score, StartBackScore)
     assert (score.total, score.psychosocial, score.risk_group) == (total, psychosocial, group)
 
 
-def test_the_score_names_its_source_response(catalog: InstrumentCatalog) -> None:
+def test_the_score_names_its_source_response(catalog: InstrumentRegistry) -> None:
     score = catalog.score(start_back_response(["agree"] * 8 + ["very-much"]), PATIENT_ID)
     assert isinstance(score, StartBackScore)
     assert score.source.reference == "QuestionnaireResponse/qr-1"

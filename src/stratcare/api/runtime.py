@@ -135,7 +135,10 @@ def load_content(
     """The content files, the services they describe and their pathways; raises ContentError or ValueError."""
     content = ContentRepository.load(settings.content_dir)
     registry = ServiceRegistry.from_content(content)
-    return content, registry, StratifiedCareDecider.from_content(content, registry, hierarchy)
+    decider = StratifiedCareDecider.from_content(
+        content, registry, hierarchy, licensed_dir=settings.licensed_content_dir
+    )
+    return content, registry, decider
 
 
 @asynccontextmanager

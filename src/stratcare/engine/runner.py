@@ -19,7 +19,7 @@ from stratcare.engine.ports import HookCallFacts, HookLedger, IssuedCard
 from stratcare.engine.record import PatientRecord, build_record
 from stratcare.errors import InvalidHookRequest, Issue, PrefetchUnavailable
 from stratcare.fhir.client import FhirReader
-from stratcare.instruments.results import ScoringOutcome
+from stratcare.instruments.instrument_result import ScoringOutcome
 from stratcare.log_context import serving_hook_call
 from stratcare.pathways.subsumption import KnownSubsumptions
 from stratcare.writeback.intake import HookWriteback, LentToken, WritebackPlan

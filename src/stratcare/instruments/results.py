@@ -87,6 +87,3 @@ class ResponseRejected:
     instrument: str
     """The canonical URL of the instrument the response was meant for."""
     reasons: tuple[str, ...]
-
-
-ScoringOutcome = StartBackScore | NihScreenResult | ResponseRejected
