@@ -4,8 +4,9 @@ Each service names the instruments it scores (its descriptor's ``instruments``);
 newest response to each through the instrument registry and hands the pathway a mapping by instrument key.
 Only the newest response to each instrument counts. When it cannot be scored (in progress, incomplete,
 invalid, a licensed tool whose wording is not supplied), the pathway is told so and no risk is shown: an
-older screen is never used silently in its place, because it may describe an earlier episode. Nothing here
-names an instrument.
+older screen is never used silently in its place, because it may describe an earlier episode. A critical
+flag raised by a current screen (PHQ-9 item 9) gets its own card first, whatever the pathway says
+(``pathways.flag_cards``). Nothing here names an instrument.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from stratcare.instruments.instrument_result import ScoringOutcome
 from stratcare.instruments.registry import InstrumentRegistry
 from stratcare.pathways import Pathway, PathwayInputs, load_pathway
 from stratcare.pathways.cards import build_card
+from stratcare.pathways.flag_cards import critical_flag_cards
 from stratcare.pathways.subsumption import NO_ANSWERS, KnownSubsumptions
 
 JsonObject = dict[str, Any]
@@ -128,8 +130,18 @@ class StratifiedCareDecider:
         )
         # Risk scores and draft orders are for clinicians to act on: a patient or relative viewing the
         # record (patient-view in a portal) gets no cards; the screens are still scored and recorded.
-        applied_actions = pathway.evaluate(inputs) if context.user_is_clinician else []
+        clinician = context.user_is_clinician
+        applied_actions = pathway.evaluate(inputs) if clinician else []
+        flagged = critical_flag_cards(inputs, pathway.definition, new_uuid) if clinician else []
         cards = [
+            IssuedCard(
+                card=flag.card,
+                pathway_action=f"flag:{flag.instrument}:{flag.flag}",
+                risk_group=None,
+                referral_suggested=False,
+            )
+            for flag in flagged
+        ] + [
             IssuedCard(
                 card=build_card(applied, inputs, pathway.definition, new_uuid),
                 pathway_action=applied.spec.id,

@@ -16,8 +16,9 @@ Everything else is a Questionnaire-level extension from ``http://stratcare.org/f
 optional ``qualitativeRisk`` valueCoding)
     Ordered rules: the first whose score reaches its minimum (or that has no condition) names the band.
 ``instrument-flag`` (complex: ``name``, ``item``, ``minimum``, ``severity``, ``systemActionAllowed``,
-``description``)
-    Raised when the weight of that item's answer reaches the minimum.
+``description``, ``summary``)
+    Raised when the weight of that item's answer reaches the minimum. A raised ``critical`` flag gets its
+    own card (``summary``, then ``description``) whatever the pathway says.
 ``instrument-card-line`` (valueString), ``instrument-observation``, ``instrument-risk-assessment``
     What a card shows and what is written back (see ``observations.py``).
 ``instrument-licensed-wording`` (valueString)
@@ -92,6 +93,8 @@ class FlagRule:
     severity: str
     system_action_allowed: bool
     description: str
+    summary: str = ""
+    """The card summary when the flag is raised (under 140 characters)."""
 
 
 @dataclass(frozen=True)
@@ -342,6 +345,9 @@ def _flag(url: str, ext: JsonObject) -> FlagRule:
     allowed = _part(ext, "systemActionAllowed")
     description = _part(ext, "description")
     severity = _part(ext, "severity")
+    summary = _part(ext, "summary")
+    if summary is not None and len(str(summary.get("valueString"))) >= 140:
+        raise InstrumentContentError(f"{url}: flag summary must be under 140 characters")
     return FlagRule(
         name=_code(url, ext, "name"),
         item=_strings(ext, "item")[0],
@@ -350,6 +356,7 @@ def _flag(url: str, ext: JsonObject) -> FlagRule:
         # A flag may only start a system action when the content says so in as many words.
         system_action_allowed=allowed is not None and allowed.get("valueBoolean") is True,
         description=str(description["valueString"]) if description is not None else "",
+        summary=str(summary["valueString"]) if summary is not None else "",
     )
 
 

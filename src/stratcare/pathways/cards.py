@@ -49,7 +49,7 @@ class AppliedAction:
     """The record resources the action's card-evidence expression selected, named in the detail."""
 
 
-def _source(source: SourceSpec) -> Source:
+def card_source(source: SourceSpec) -> Source:
     topic = source.topic
     return Source(
         label=source.label,
@@ -86,7 +86,7 @@ def build_card(
             applied.evidence,
         ),
         indicator=spec.indicator,
-        source=_source(definition.source),
+        source=card_source(definition.source),
         suggestions=suggestions,
         selectionBehavior=spec.selection_behavior if suggestions else None,
         overrideReasons=[

@@ -36,6 +36,13 @@ def assessment_key(assessment: InstrumentResult) -> str:
     )
 
 
+def system_action_allowed(result: InstrumentResult) -> bool:
+    """False when the result raised a flag its content says no system may act on (PHQ-9 item 9): such a
+    result is for a clinician to review, so nothing is written back or sent as a system action for it;
+    the EHR still holds the patient's QuestionnaireResponse, and the store records the assessment."""
+    return all(rule.system_action_allowed for rule in result.definition.flags if rule.name in result.flags)
+
+
 def plan_writes(
     hook_instance: UUID,
     patient_id: str,
@@ -43,11 +50,12 @@ def plan_writes(
     fhir_server: str | None,
     assessments: Sequence[ScoringOutcome],
 ) -> list[PendingWrite]:
-    """A transaction Bundle per scored assessment, for ``fhir_server``; a rejected response writes nothing."""
+    """A transaction Bundle per scored assessment, for ``fhir_server``; a rejected response, or a result
+    no system may act on, writes nothing."""
     where = Encounter(patient_id=patient_id, encounter_id=encounter_id)
     writes: dict[tuple[str | None, str], PendingWrite] = {}
     for assessment in assessments:
-        if not isinstance(assessment, InstrumentResult):
+        if not isinstance(assessment, InstrumentResult) or not system_action_allowed(assessment):
             continue
         entries = result_entries(assessment, where)
         key = assessment_key(assessment)
