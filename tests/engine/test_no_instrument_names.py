@@ -39,7 +39,8 @@ def _docstrings(tree: ast.AST) -> set[int]:
     return {
         id(node.value)
         for node in ast.walk(tree)
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        if isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
         and isinstance(node.value.value, str)
     }
 
@@ -96,5 +97,6 @@ def test_the_check_finds_an_instrument_named_in_code(tmp_path: Path) -> None:
     )
     hits = _hits(code_words(module), instrument_words())
     assert "http://stratcare.org/fhir/Questionnaire/start-back" in hits
-    assert "score_phq" in hits and "start_back_total" in hits
+    assert "score_phq" in hits
+    assert "start_back_total" in hits
     assert not any("STarT Back" in hit or "PHQ-9" in hit for hit in hits)

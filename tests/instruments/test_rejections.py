@@ -9,7 +9,8 @@ import pytest
 
 from instruments.responses import NIH_SCREEN, PATIENT_ID, START_BACK_SYSTEM, nih_response, start_back_response
 from stratcare.content import ContentRepository
-from stratcare.instruments import InstrumentRegistry, ResponseRejected, StartBackScore
+from stratcare.instruments import InstrumentRegistry, ResponseRejected
+from stratcare.instruments.instrument_result import InstrumentResult
 
 HIGH_RISK = ["agree"] * 8 + ["extremely"]
 
@@ -47,7 +48,7 @@ def test_an_in_progress_status_is_said_in_words(catalog: InstrumentRegistry) -> 
 
 def test_an_amended_response_is_complete_and_scored(catalog: InstrumentRegistry) -> None:
     assert isinstance(
-        catalog.score(start_back_response(HIGH_RISK, status="amended"), PATIENT_ID), StartBackScore
+        catalog.score(start_back_response(HIGH_RISK, status="amended"), PATIENT_ID), InstrumentResult
     )
 
 
@@ -153,7 +154,7 @@ def test_the_patients_own_response_in_any_reference_form(
     catalog: InstrumentRegistry, subject: dict[str, str]
 ) -> None:
     assert isinstance(
-        catalog.score(start_back_response(HIGH_RISK, subject=subject), PATIENT_ID), StartBackScore
+        catalog.score(start_back_response(HIGH_RISK, subject=subject), PATIENT_ID), InstrumentResult
     )
 
 
@@ -174,7 +175,7 @@ def test_an_unversioned_canonical_is_accepted(catalog: InstrumentRegistry) -> No
     response = start_back_response(
         HIGH_RISK, questionnaire="http://stratcare.org/fhir/Questionnaire/start-back"
     )
-    assert isinstance(catalog.score(response, PATIENT_ID), StartBackScore)
+    assert isinstance(catalog.score(response, PATIENT_ID), InstrumentResult)
 
 
 def test_an_unknown_questionnaire(catalog: InstrumentRegistry) -> None:
@@ -198,7 +199,7 @@ def test_nested_group_items_are_read(catalog: InstrumentRegistry) -> None:
     response = start_back_response(HIGH_RISK)
     response["item"] = [{"linkId": "group", "item": response["item"]}]
     # A group linkId that carries no answer is not an answer; the nested items are.
-    assert isinstance(catalog.score(response, PATIENT_ID), StartBackScore)
+    assert isinstance(catalog.score(response, PATIENT_ID), InstrumentResult)
 
 
 def test_nih_incomplete(catalog: InstrumentRegistry) -> None:

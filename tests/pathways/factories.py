@@ -14,14 +14,9 @@ from stratcare.content import ContentRepository
 from stratcare.instruments.definition import InstrumentDefinition
 from stratcare.instruments.instrument_result import InstrumentResult
 from stratcare.instruments.registry import InstrumentRegistry
-from stratcare.instruments.results import (
-    Chronicity,
-    ResponseRejected,
-    ResponseSource,
-    RiskGroup,
-    ScreenDate,
-)
+from stratcare.instruments.results import Chronicity, ResponseRejected, ResponseSource, ScreenDate
 from stratcare.pathways import PathwayInputs
+from support.instrument_results import RiskGroup
 
 JsonObject = dict[str, Any]
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)

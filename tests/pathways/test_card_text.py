@@ -9,8 +9,8 @@ import pytest
 from instruments.responses import start_back_response
 from stratcare.content import ContentRepository
 from stratcare.instruments import InstrumentRegistry, ResponseRejected
-from stratcare.instruments.results import RiskGroup
 from stratcare.pathways import Pathway
+from support.instrument_results import RiskGroup
 
 from .factories import SequentialUuids, inputs, start_back
 

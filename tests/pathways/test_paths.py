@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from stratcare.cdshooks.models import Card
-from stratcare.instruments.results import Chronicity, RiskGroup
+from stratcare.instruments.results import Chronicity
 from stratcare.pathways import Pathway, PathwayInputs
+from support.instrument_results import RiskGroup
 
 from .factories import (
     CAUDA_EQUINA,

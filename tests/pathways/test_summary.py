@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from stratcare.instruments.results import Chronicity, RiskGroup, ScreenDate
+from stratcare.instruments.results import Chronicity, ScreenDate
 from stratcare.pathways import Pathway, PathwayContentError, PathwayInputs
 from stratcare.pathways.summary import MAX_SUMMARY_LENGTH, NamedRisk, card_summary
+from support.instrument_results import RiskGroup
 
 from .factories import (
     CAUDA_EQUINA,

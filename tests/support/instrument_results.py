@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from enum import StrEnum
 from functools import cache
 
 from stratcare.content import ContentRepository
@@ -58,3 +59,18 @@ def nih_result(
         band=definition.band(chronicity),
         flags=(),
     )
+
+
+class RiskGroup(StrEnum):
+    """STarT Back risk groups, as the tests name them (the band aliases the content declares)."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+def risk_group_of(result: object) -> RiskGroup | None:
+    """The STarT Back risk group of a scored result (its band alias), else None."""
+    if not isinstance(result, InstrumentResult) or result.band is None or result.band.alias is None:
+        return None
+    return RiskGroup(result.band.alias)

@@ -16,11 +16,8 @@ from stratcare.instruments.observations import ResultResource, result_resources
 from stratcare.instruments.registry import Instrument, InstrumentRegistry, UnavailableInstrument
 from stratcare.instruments.results import (
     Chronicity,
-    NihScreenResult,
     ResponseRejected,
     ResponseSource,
-    RiskGroup,
-    StartBackScore,
 )
 from stratcare.instruments.scorers import ENTRY_POINT_GROUP, Scorer, ScorerNotFound
 from stratcare.instruments.tool_selection import ConditionCode, resolve_tool
@@ -34,16 +31,13 @@ __all__ = [
     "InstrumentDefinition",
     "InstrumentRegistry",
     "InstrumentResult",
-    "NihScreenResult",
     "ResponseRejected",
     "ResponseSource",
     "ResultResource",
-    "RiskGroup",
     "Scorer",
     "ScorerNotFound",
     "ScorerOutput",
     "ScoringOutcome",
-    "StartBackScore",
     "UnavailableInstrument",
     "card_lines",
     "resolve_tool",

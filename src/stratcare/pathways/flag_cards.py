@@ -35,7 +35,9 @@ class FlagCard:
 
 
 def raised_critical_flags(result: InstrumentResult) -> list[FlagRule]:
-    return [rule for rule in result.definition.flags if rule.name in result.flags and rule.severity == CRITICAL]
+    return [
+        rule for rule in result.definition.flags if rule.name in result.flags and rule.severity == CRITICAL
+    ]
 
 
 def _detail(result: InstrumentResult, rule: FlagRule, inputs: PathwayInputs) -> str:

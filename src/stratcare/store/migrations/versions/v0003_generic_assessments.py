@@ -34,7 +34,7 @@ def _json() -> TypeEngine[Any]:
     return sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
-def _table(*columns: sa.Column[Any]) -> sa.TableClause:
+def _table(*columns: sa.ColumnClause[Any]) -> sa.TableClause:
     return sa.table("assessments", sa.column("id", sa.BigInteger()), *columns)
 
 
