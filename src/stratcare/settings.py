@@ -43,6 +43,10 @@ class Settings(BaseSettings, AuthEnvironment):
         description="Folder with licensed instrument wording (e.g. start-msk-wording.json); without it a "
         "licensed tool is not offered and a response to it is refused with the reason.",
     )
+    letter_templates_dir: Path | None = Field(
+        default=None,
+        description="A clinic's folder of letter templates, searched before the content's letters/ folder.",
+    )
     public_base_url: HttpUrl | None = Field(
         default=None,
         description="The service's public URL when behind a proxy (used for links and token audiences).",

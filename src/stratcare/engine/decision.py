@@ -87,6 +87,7 @@ class StratifiedCareDecider:
         pathways = {
             service.planDefinition: load_pathway(content, service.planDefinition)
             for service in registry.all()
+            if service.decision == "stratified-care"
         }
         instruments = InstrumentRegistry.from_content(content, licensed_dir=licensed_dir)
         scored = {service.id: service_instruments(service, instruments) for service in registry.all()}
