@@ -38,6 +38,10 @@ class Settings(BaseSettings, AuthEnvironment):
         default=None,
         description="Folder holding hooks/, questionnaires/, plan_definitions/ and terminology/.",
     )
+    letter_templates_dir: Path | None = Field(
+        default=None,
+        description="A clinic's folder of letter templates, searched before the content's letters/ folder.",
+    )
     public_base_url: HttpUrl | None = Field(
         default=None,
         description="The service's public URL when behind a proxy (used for links and token audiences).",

@@ -59,8 +59,10 @@ def _handler(recorder: TransactionRecorder) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def recording_server(delay_seconds: float = 0.0) -> Iterator[TransactionRecorder]:
-    recorder = TransactionRecorder(delay_seconds)
+def recording_server(
+    delay_seconds: float = 0.0, recorder_type: type[TransactionRecorder] = TransactionRecorder
+) -> Iterator[TransactionRecorder]:
+    recorder = recorder_type(delay_seconds)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(recorder))
     server.daemon_threads = True
     recorder.base_url = f"http://127.0.0.1:{server.server_address[1]}/fhir"

@@ -36,8 +36,12 @@ def settings(sqlite_url: str, **overrides: Any) -> Any:
 
 
 def high_risk_prefetch() -> dict[str, Any]:
+    """The demo's high-risk prefetch, its dates moved to now (so its screens are current)."""
     (scenario,) = [scenario for scenario in load_scenarios() if scenario.name == "high-risk"]
     return copy.deepcopy(scenario.request["prefetch"])
+
+
+BORN = high_risk_prefetch()["patient"]["birthDate"]  # an adult: stratified care applies
 
 
 def condition(patient: str, code: str, display: str) -> dict[str, Any]:
@@ -81,7 +85,7 @@ async def create_record(http: httpx.AsyncClient, extra: list[dict[str, Any]]) ->
     }
     resources = [encounter, *screens(patient_url), *(_pointed(item, patient_url) for item in extra)]
     entries = [
-        {"fullUrl": patient_url, "resource": {"resourceType": "Patient", "active": True}},
+        {"fullUrl": patient_url, "resource": {"resourceType": "Patient", "active": True, "birthDate": BORN}},
         *({"fullUrl": f"urn:uuid:{uuid.uuid4()}", "resource": resource} for resource in resources),
     ]
     for entry in entries:

@@ -22,9 +22,11 @@ from stratcare.api.security import (
 from stratcare.cdshooks.models import DiscoveryResponse
 from stratcare.cdshooks.services import ServiceRegistry
 from stratcare.content import ContentRepository
+from stratcare.engine.decider_by_kind import DeciderByKind
 from stratcare.engine.decision import StratifiedCareDecider
 from stratcare.engine.feedback import FeedbackService
 from stratcare.engine.hierarchy import HierarchyLookup
+from stratcare.engine.letters_decision import LETTERS_DECISION, SpineLettersDecider
 from stratcare.engine.runner import HookRunner
 from stratcare.fhir.client import HttpxFhirClient
 from stratcare.fhir.terminology_server import HttpxTerminologyServer
@@ -131,11 +133,20 @@ async def hierarchy_lookup(settings: Settings, stack: AsyncExitStack) -> Hierarc
 
 def load_content(
     settings: Settings, hierarchy: HierarchyLookup | None = None
-) -> tuple[ContentRepository, ServiceRegistry, StratifiedCareDecider]:
-    """The content files, the services they describe and their pathways; raises ContentError or ValueError."""
+) -> tuple[ContentRepository, ServiceRegistry, DeciderByKind]:
+    """The content files, the services they describe and their decisions (ContentError, ValueError)."""
     content = ContentRepository.load(settings.content_dir)
     registry = ServiceRegistry.from_content(content)
-    return content, registry, StratifiedCareDecider.from_content(content, registry, hierarchy)
+    decider = DeciderByKind(
+        {
+            "stratified-care": StratifiedCareDecider.from_content(content, registry, hierarchy),
+            LETTERS_DECISION: SpineLettersDecider.from_content(
+                content, registry, settings.letter_templates_dir, hierarchy
+            ),
+        },
+        registry,
+    )
+    return content, registry, decider
 
 
 @asynccontextmanager

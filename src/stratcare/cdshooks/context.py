@@ -49,10 +49,18 @@ class EncounterStartContext(HookContext):
     encounterId: FhirId
 
 
+class AppointmentBookContext(HookContext):
+    """appointment-book: userId, patientId, encounterId (optional) and ``appointments``, a Bundle of the
+    Appointments being booked (required)."""
+
+    appointments: dict[str, Any]
+
+
 CONTEXT_MODELS: dict[str, type[HookContext]] = {
     "patient-view": HookContext,
     "encounter-start": EncounterStartContext,
     "encounter-discharge": EncounterStartContext,
+    "appointment-book": AppointmentBookContext,
 }
 
 

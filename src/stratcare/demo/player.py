@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from stratcare.demo.ehr_identity import DemoEhrIdentity
+from stratcare.demo.letter_files import save_letter_pdf
 from stratcare.demo.render import demo_console, indented, json_block, render_response, show
 from stratcare.demo.scenarios import Scenario, load_scenarios
 
@@ -61,6 +62,8 @@ async def play(*, url: str | None, only: list[str], database_url: str, console: 
                 continue
             status, body = await _call(client, scenario, out)
             failures += _expected_status(scenario) != status
+            if status == 200:
+                save_letter_pdf(body)
             if status == 200 and body["cards"]:
                 issued[scenario.name] = body["cards"][0]
         await _send_feedback(client, issued, out)

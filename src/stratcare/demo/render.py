@@ -91,6 +91,8 @@ def describe_order(resource: JsonObject | None) -> str:
         return "(no resource)"
     codings = resource.get("code", {}).get("coding", [])
     what = "; ".join(coding.get("display", coding.get("code", "")) for coding in codings)
+    if "intent" not in resource:
+        return f"{resource['resourceType']} ({resource.get('status') or resource.get('docStatus')})"
     return f"{resource['resourceType']} ({resource.get('status')}, {resource.get('intent')}): {what}"
 
 

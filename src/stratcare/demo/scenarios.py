@@ -70,4 +70,6 @@ SHOWCASE_ORDER = (
     "red-flag",
     "screen-due",
     "missing-data",
+    "spine-1-appointment-booked",
+    "spine-2-consultation-ended",
 )

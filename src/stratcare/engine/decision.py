@@ -56,6 +56,7 @@ class StratifiedCareDecider:
         pathways = {
             service.planDefinition: load_pathway(content, service.planDefinition)
             for service in registry.all()
+            if service.decision == "stratified-care"
         }
         return cls(pathways, InstrumentCatalog.from_content(content), hierarchy)
 

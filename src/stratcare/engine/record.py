@@ -35,6 +35,10 @@ _SUBJECT_ELEMENT = {
     "QuestionnaireResponse": "subject",
     "Condition": "subject",
     "ServiceRequest": "subject",
+    "Procedure": "subject",
+    "MedicationStatement": "subject",
+    "MedicationRequest": "subject",
+    "Observation": "subject",
 }
 _ELEMENT_NAME = re.compile(r"^_?[A-Za-z][A-Za-z0-9]{0,63}$")
 _USED_TYPES = frozenset({"Patient", *_SUBJECT_ELEMENT})
@@ -48,6 +52,10 @@ class PatientRecord:
     questionnaire_responses: list[JsonObject] = field(default_factory=list)
     conditions: list[JsonObject] = field(default_factory=list)
     service_requests: list[JsonObject] = field(default_factory=list)
+    procedures: list[JsonObject] = field(default_factory=list)
+    medications: list[JsonObject] = field(default_factory=list)
+    """MedicationStatements and MedicationRequests."""
+    observations: list[JsonObject] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     """Why resources were left out (no identifiers or patient data: safe to log)."""
 
@@ -177,6 +185,12 @@ def _place(record: PatientRecord, key: str, resource: object, encounter_id: str 
         record.conditions.append(resource)
     elif resource_type == "ServiceRequest":
         record.service_requests.append(resource)
+    elif resource_type == "Procedure":
+        record.procedures.append(resource)
+    elif resource_type in ("MedicationStatement", "MedicationRequest"):
+        record.medications.append(resource)
+    elif resource_type == "Observation":
+        record.observations.append(resource)
 
 
 def _owner(resource: JsonObject) -> str | None:
