@@ -22,6 +22,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from stratcare.store import schema
+from stratcare.store.report_summary_rebuild import rebuild_report_summary
 
 START = datetime(2025, 3, 3, tzinfo=UTC)
 END = datetime(2025, 3, 17, tzinfo=UTC)
@@ -136,6 +137,8 @@ class Seeder:
             ):
                 if rows:
                     await connection.execute(insert(table), rows)
+            # Rows written straight into the ledger tables: the report summary is computed from them.
+            await connection.run_sync(rebuild_report_summary)
 
 
 async def seed_clinics(engine: AsyncEngine) -> Seeder:

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from stratcare.cdshooks.models import Card, FeedbackItem
 from stratcare.instruments.results import ScoringOutcome
+from stratcare.pathways.referral_tracking import ReferralStatus
 from stratcare.writeback.outbox import PendingWrite
 
 
@@ -50,10 +51,13 @@ class HookLedger(Protocol):
         assessments: Sequence[ScoringOutcome],
         cards: Sequence[IssuedCard],
         writes: Sequence[PendingWrite] = (),
+        referrals: Sequence[ReferralStatus] = (),
     ) -> None:
-        """Store the call, its assessments, its cards and its queued write-backs in one transaction.
+        """Store the call, its assessments, its cards, its queued write-backs and the status of earlier
+        cards' referrals it saw, in one transaction.
 
-        A write whose key is already queued (the same response scored again) is not queued twice.
+        A write whose key is already queued (the same response scored again) is not queued twice; a
+        referral status for a card not stored here, or of another patient, is ignored.
         """
         ...
 

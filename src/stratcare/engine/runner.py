@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -28,6 +28,7 @@ from stratcare.errors import InvalidHookRequest, Issue, PrefetchUnavailable
 from stratcare.fhir.client import FhirReader
 from stratcare.instruments.results import ScoringOutcome
 from stratcare.log_context import serving_hook_call
+from stratcare.pathways.referral_tracking import ReferralStatus, referral_statuses
 from stratcare.pathways.subsumption import NO_ANSWERS, KnownSubsumptions
 from stratcare.writeback.intake import HookWriteback, LentToken, WritebackPlan
 
@@ -147,8 +148,12 @@ class HookRunner:
         decision = replace(decision, cards=supported)
         outcome = "cards" if decision.cards else "no-cards"
         plan = self._plan_writeback(request, context, decision, issuer)
-        facts = replace(_facts(service, request, context, received_at, outcome), clinic=clinic)
-        await self._record(facts, decision, plan)
+        facts = replace(
+            _facts(service, request, context, received_at, outcome),
+            clinic=clinic,
+            workflow_point=next((c.workflow_point for c in decision.cards if c.workflow_point), None),
+        )
+        await self._record(facts, decision, plan, referral_statuses(record.service_requests))
         self._writeback.committed(plan)
         if logger.isEnabledFor(logging.INFO):
             logger.info(
@@ -192,13 +197,20 @@ class HookRunner:
             assessments=decision.assessments,
         )
 
-    async def _record(self, facts: HookCallFacts, decision: Decision | None, plan: WritebackPlan) -> None:
+    async def _record(
+        self,
+        facts: HookCallFacts,
+        decision: Decision | None,
+        plan: WritebackPlan,
+        referrals: Sequence[ReferralStatus] = (),
+    ) -> None:
         async with self._unit_of_work() as ledger:
             await ledger.record(
                 facts,
                 decision.assessments if decision else [],
                 decision.cards if decision else [],
                 plan.queued,
+                referrals,
             )
 
 

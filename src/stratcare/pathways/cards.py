@@ -4,7 +4,8 @@ Field by field: ``summary`` from the action title (risk wording rule in ``summar
 the action priority (table in ``card_mapping``); ``source`` from the PlanDefinition (title, documentation
 url, topic); ``detail`` from the action description, the record resources its evidence expression
 selected (``evidence``) and the screening results; ``suggestions`` from the ActivityDefinition (one
-draft-order suggestion) with ``selectionBehavior`` only when there is one;
+draft-order suggestion, the draft tagged with the card's uuid: ``referral_tracking``) with
+``selectionBehavior`` only when there is one;
 ``overrideReasons`` from the action's override-reasons ValueSet; ``links`` from action.documentation.
 Every card and suggestion gets a uuid from the injected ``new_uuid``; absent fields are omitted, never
 empty or null.
@@ -30,6 +31,7 @@ from stratcare.pathways.codes import JsonObject
 from stratcare.pathways.definition import ActionSpec, PathwayDefinition, SourceSpec
 from stratcare.pathways.detail import card_detail
 from stratcare.pathways.inputs import PathwayInputs
+from stratcare.pathways.referral_tracking import with_referral_identifier
 from stratcare.pathways.summary import card_summary
 
 UuidFactory = Callable[[], UUID]
@@ -61,7 +63,7 @@ def _source(source: SourceSpec) -> Source:
     )
 
 
-def _suggestions(applied: AppliedAction, new_uuid: UuidFactory) -> list[Suggestion] | None:
+def _suggestions(applied: AppliedAction, card_id: UUID, new_uuid: UuidFactory) -> list[Suggestion] | None:
     if applied.spec.task is not None and applied.proposed_task is not None:
         title = applied.spec.task.title
         action = Action(type="create", description=title, resource=applied.proposed_task)
@@ -70,7 +72,9 @@ def _suggestions(applied: AppliedAction, new_uuid: UuidFactory) -> list[Suggesti
     if referral is None or request is None:
         return None
     action = Action(
-        type="create", description=f"Draft order for signature: {referral.title}", resource=request
+        type="create",
+        description=f"Draft order for signature: {referral.title}",
+        resource=with_referral_identifier(request, card_id),
     )
     return [Suggestion(label=referral.title, uuid=new_uuid(), actions=[action])]
 
@@ -81,7 +85,7 @@ def build_card(
     """The card for one applied action."""
     spec = applied.spec
     card_id = new_uuid()
-    suggestions = _suggestions(applied, new_uuid)
+    suggestions = _suggestions(applied, card_id, new_uuid)
     return Card(
         uuid=card_id,
         summary=card_summary(spec.title, applied.risk, referral_exists=applied.existing_request is not None),

@@ -112,6 +112,9 @@ class Granularity(StrEnum):
     MONTH = "month"
 
 
+UNRECORDED_CLINIC = "unrecorded"
+"""The clinic of a hook call that recorded none (no encounter, or one without the configured element)."""
+
 CLINICIAN_WORKFLOW = "clinician"
 """The workflow point of a hook call that recorded none: CDS hooks fire in the clinician's workflow."""
 

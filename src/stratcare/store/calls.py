@@ -1,4 +1,5 @@
-"""The hook ledger: a hook call, its assessments, its cards and its queued write-backs, in one transaction."""
+"""The hook ledger: a hook call, its assessments, cards, queued write-backs and the referral statuses it
+saw, with the report summary of them, in one transaction."""
 
 from __future__ import annotations
 
@@ -16,8 +17,11 @@ from stratcare.instruments.results import (
     ScoringOutcome,
     StartBackScore,
 )
+from stratcare.pathways.referral_tracking import ReferralStatus
 from stratcare.store import schema
 from stratcare.store.database import insert_or_ignore
+from stratcare.store.referral_statuses import record_referral_statuses
+from stratcare.store.report_summary import ScoredScreen, summarise_call
 from stratcare.writeback.outbox import OutboxState, PendingWrite
 
 
@@ -33,13 +37,19 @@ class SqlHookLedger:
         assessments: Sequence[ScoringOutcome],
         cards: Sequence[IssuedCard],
         writes: Sequence[PendingWrite] = (),
+        referrals: Sequence[ReferralStatus] = (),
     ) -> None:
         """Store the call, its assessments, its cards and its queued writes (one already queued for the same
-        server is skipped)."""
+        server is skipped), the referral statuses it saw, and the report summary of all of it."""
         statement = insert(schema.hook_calls).values(_call_row(call)).returning(schema.hook_calls.c.id)
         call_id: int = (await self._connection.execute(statement)).scalar_one()
+        screens: list[ScoredScreen] = []
         if assessments:
-            await self._insert(schema.assessments, [_assessment_row(call_id, item) for item in assessments])
+            rows = [_assessment_row(call_id, item) for item in assessments]
+            table = schema.assessments
+            returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+            ids = (await self._connection.execute(returning, rows)).scalars().all()
+            screens = scored_screens(rows, ids)
         if writes:
             if any(write.fhir_server is None for write in writes):
                 raise ValueError("a queued write must name its target server")
@@ -50,6 +60,9 @@ class SqlHookLedger:
             suggestions = [row for item in cards for row in _suggestion_rows(item)]
             if suggestions:
                 await self._insert(schema.card_suggestions, suggestions)
+        await summarise_call(self._connection, call, call_id, screens, cards, bool(assessments))
+        if referrals:
+            await record_referral_statuses(self._connection, call, referrals)
 
     async def _insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
         await self._connection.execute(insert(table), rows)
@@ -99,6 +112,19 @@ def _assessment_row(call_id: int, outcome: ScoringOutcome) -> dict[str, Any]:
             chronicity=outcome.chronicity.value,
         )
     return row
+
+
+def scored_screens(rows: Sequence[dict[str, Any]], ids: Sequence[int]) -> list[ScoredScreen]:
+    """The stored assessments the report summary keeps: scored, authored, with a risk group or a
+    chronicity."""
+    screens = []
+    for row, assessment_id in zip(rows, ids, strict=True):
+        if row["kind"] != "scored" or row["authored"] is None:
+            continue
+        for fact, column in (("risk", "risk_group"), ("chronicity", "chronicity")):
+            if row[column] is not None:
+                screens.append(ScoredScreen(fact, assessment_id, row[column], row["authored"]))
+    return screens
 
 
 def _source_columns(source: ResponseSource) -> dict[str, Any]:

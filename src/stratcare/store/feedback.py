@@ -21,6 +21,7 @@ from stratcare.cdshooks.models import FeedbackItem
 from stratcare.engine.ports import CardOrigin
 from stratcare.store import schema
 from stratcare.store.database import insert_or_ignore
+from stratcare.store.report_summary import NewFeedback, card_facts, summarise_feedback
 from stratcare.store.schema import as_utc
 
 
@@ -52,13 +53,22 @@ class SqlFeedbackLedger:
     async def store(
         self, service_id: str, items: Sequence[FeedbackItem], received_at: datetime
     ) -> list[bool]:
-        """Store each item unless already stored (earlier or earlier in ``items``); True where it was new."""
+        """Store each item unless already stored (earlier or earlier in ``items``); True where it was new.
+        The new items are added to the report summary."""
+        if not items:
+            return []
+        cards = await card_facts(self._connection, (item.card for item in items), lock=True)
         table = schema.feedback
         statement = insert_or_ignore(self._connection, table, ["dedupe_key"]).returning(table.c.id)
-        new = []
+        new, stored = [], []
         for item in items:
-            result = await self._connection.execute(statement, _feedback_row(service_id, item, received_at))
+            row = _feedback_row(service_id, item, received_at)
+            result = await self._connection.execute(statement, row)
             new.append(result.first() is not None)
+            if new[-1] and item.card in cards:
+                stored.append(_summarised(row))
+        if stored:
+            await summarise_feedback(self._connection, cards, stored)
         return new
 
 
@@ -77,6 +87,15 @@ def _feedback_row(service_id: str, item: FeedbackItem, received_at: datetime) ->
     }
     row["dedupe_key"] = _dedupe_key(row)
     return row
+
+
+def _summarised(row: dict[str, Any]) -> NewFeedback:
+    return NewFeedback(
+        card_uuid=row["card_uuid"],
+        accepted=row["outcome"] == "accepted",
+        reason_system=row["override_reason_system"],
+        reason_code=row["override_reason_code"],
+    )
 
 
 def _dedupe_key(row: dict[str, Any]) -> str:

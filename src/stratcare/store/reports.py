@@ -39,6 +39,7 @@ from stratcare.reports.measures import (
     CLINICIAN_WORKFLOW,
     HIGH_RISK_NOT_REFERRED,
     NOT_STRATIFIED,
+    UNRECORDED_CLINIC,
     CardCounts,
     Dimension,
     MissedPatient,
@@ -49,13 +50,17 @@ from stratcare.reports.page import ReportPage
 from stratcare.reports.query import ReportQuery
 from stratcare.reports.tables import Report
 from stratcare.store import schema
+from stratcare.store.reports_from_summary import (
+    summarised,
+    summary_card_counts_query,
+    summary_override_reasons_query,
+    summary_patient_rows,
+)
 from stratcare.store.reports_sql import epoch_seconds, period_start
 from stratcare.store.schema import UtcDateTime
 
-UNRECORDED_CLINIC = "unrecorded"
-"""The clinic of a hook call that recorded none (no encounter, or one without the configured element)."""
-
 calls, assessments, cards, feedback = schema.hook_calls, schema.assessments, schema.cards, schema.feedback
+statuses = schema.referral_statuses
 
 
 def _clinic() -> ColumnElement[str]:
@@ -143,7 +148,8 @@ def _referrals(query: ReportQuery, period_calls: CTE) -> CTE:
     accepted = (
         select(feedback.c.card_uuid).where(feedback.c.outcome == "accepted").group_by(feedback.c.card_uuid)
     ).subquery("accepted_cards")
-    signed = and_(cards.c.referral_suggested, accepted.c.card_uuid.is_not(None))
+    seen_signed = exists().where(statuses.c.card_uuid == cards.c.uuid, statuses.c.signed_at.is_not(None))
+    signed = and_(cards.c.referral_suggested, or_(accepted.c.card_uuid.is_not(None), seen_signed))
     return (
         select(
             period_calls.c.clinic,
@@ -199,8 +205,18 @@ def _same_patient(left: CTE, right: CTE) -> ColumnElement[bool]:
     return and_(left.c.clinic == right.c.clinic, left.c.patient_id == right.c.patient_id)
 
 
-def patient_counts_query(query: ReportQuery, patients: FromClause | None = None) -> Select[Any]:
-    patients = _patient_rows(query)[0] if patients is None else patients
+def _patients(query: ReportQuery, from_summary: bool = True) -> FromClause:
+    """The per-patient rows of ``query``: from the report summary when it answers the query, else from
+    the ledger tables (the same rows either way)."""
+    if from_summary and summarised(query):
+        return summary_patient_rows(query).cte("patients")
+    return _patient_rows(query)[0]
+
+
+def patient_counts_query(
+    query: ReportQuery, patients: FromClause | None = None, *, from_summary: bool = True
+) -> Select[Any]:
+    patients = _patients(query, from_summary) if patients is None else patients
     high = patients.c.risk_group == query.vocabulary.high_risk_group
     groups = [patients.c[dimension.value] for dimension in query.by]
     return (
@@ -221,9 +237,9 @@ def patient_counts_query(query: ReportQuery, patients: FromClause | None = None)
     )
 
 
-def missed_patients_query(query: ReportQuery) -> Select[Any]:
+def missed_patients_query(query: ReportQuery, *, from_summary: bool = True) -> Select[Any]:
     """Identified but not stratified, and high risk without a signed matched referral, oldest first."""
-    patients = _patient_rows(query)[0]
+    patients = _patients(query, from_summary)
     high = patients.c.risk_group == query.vocabulary.high_risk_group
     reason = case(
         (patients.c.risk_group.is_(None), literal(NOT_STRATIFIED)), else_=literal(HIGH_RISK_NOT_REFERRED)
@@ -244,8 +260,10 @@ def missed_patients_query(query: ReportQuery) -> Select[Any]:
     )
 
 
-def risk_group_counts_query(query: ReportQuery, patients: FromClause | None = None) -> Select[Any]:
-    patients = _patient_rows(query)[0] if patients is None else patients
+def risk_group_counts_query(
+    query: ReportQuery, patients: FromClause | None = None, *, from_summary: bool = True
+) -> Select[Any]:
+    patients = _patients(query, from_summary) if patients is None else patients
     groups = [patients.c[dimension.value] for dimension in query.by]
     return (
         select(*groups, patients.c.risk_group, func.count().label("patients"))
@@ -264,7 +282,9 @@ def _call_dimension(query: ReportQuery, dimension: Dimension) -> ColumnElement[A
     return columns[dimension].label(dimension.value)
 
 
-def card_counts_query(query: ReportQuery) -> Select[Any]:
+def card_counts_query(query: ReportQuery, *, from_summary: bool = True) -> Select[Any]:
+    if from_summary and summarised(query, by_patient=False):
+        return summary_card_counts_query(query)
     verdicts = (
         select(feedback.c.card_uuid, func.max(_flag(feedback.c.outcome == "accepted")).label("accepted"))
         .group_by(feedback.c.card_uuid)
@@ -293,7 +313,9 @@ def card_counts_query(query: ReportQuery) -> Select[Any]:
     )
 
 
-def override_reasons_query(query: ReportQuery) -> Select[Any]:
+def override_reasons_query(query: ReportQuery, *, from_summary: bool = True) -> Select[Any]:
+    if from_summary and summarised(query, by_patient=False):
+        return summary_override_reasons_query(query)
     groups = [_call_dimension(query, dimension) for dimension in query.by]
     system, code = feedback.c.override_reason_system, feedback.c.override_reason_code
     return (
@@ -310,7 +332,7 @@ def override_reasons_query(query: ReportQuery) -> Select[Any]:
 
 
 _PATIENTS = Table(
-    "report_patients",
+    "report_period_patients",
     MetaData(),
     Column("clinic", Text()),
     Column("patient_id", Text()),
@@ -351,18 +373,23 @@ def _key(group: dict[str, str | None]) -> tuple[str | None, ...]:
 class SqlReports:
     """Reads report measures on a connection (read-only; the caller owns the transaction)."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, *, from_summary: bool = True) -> None:
+        """``from_summary=False`` reads the ledger tables even where the report summary would answer."""
         self._connection = connection
+        self._from_summary = from_summary
 
     async def patient_counts(
         self, query: ReportQuery, patients: FromClause | None = None
     ) -> list[PatientCounts]:
         """Patient measures per group; from ``patients`` (a materialised ``patients`` table) when given."""
-        risk_rows = await self._connection.execute(risk_group_counts_query(query, patients))
+        source = self._from_summary
+        risk_rows = await self._connection.execute(
+            risk_group_counts_query(query, patients, from_summary=source)
+        )
         by_group: dict[tuple[str | None, ...], dict[str, int]] = {}
         for row in risk_rows:
             by_group.setdefault(_key(_group(query, row)), {})[row.risk_group] = _count(row.patients)
-        result = await self._connection.execute(patient_counts_query(query, patients))
+        result = await self._connection.execute(patient_counts_query(query, patients, from_summary=source))
         return [
             PatientCounts(
                 group=_group(query, row),
@@ -411,7 +438,7 @@ class SqlReports:
             # The window sorts over a large period; in memory they are several times faster than on disk.
             await connection.execute(text("SET LOCAL work_mem = '64MB'"))
         await connection.run_sync(lambda sync: _PATIENTS.create(sync, checkfirst=False))
-        rows = _patient_rows(query)[0]
+        rows = _patients(query, self._from_summary)
         names = [column.name for column in _PATIENTS.columns]
         await connection.execute(insert(_PATIENTS).from_select(names, select(*(rows.c[n] for n in names))))
         yield _PATIENTS
@@ -419,7 +446,7 @@ class SqlReports:
         await connection.run_sync(lambda sync: _PATIENTS.drop(sync, checkfirst=False))
 
     async def missed_patients(self, query: ReportQuery) -> list[MissedPatient]:
-        result = await self._connection.execute(missed_patients_query(query))
+        result = await self._connection.execute(missed_patients_query(query, from_summary=self._from_summary))
         return [
             MissedPatient(
                 clinic=row.clinic,
@@ -435,7 +462,7 @@ class SqlReports:
         ]
 
     async def card_counts(self, query: ReportQuery) -> list[CardCounts]:
-        result = await self._connection.execute(card_counts_query(query))
+        result = await self._connection.execute(card_counts_query(query, from_summary=self._from_summary))
         return [
             CardCounts(
                 group=_group(query, row),
@@ -449,7 +476,9 @@ class SqlReports:
         ]
 
     async def override_reasons(self, query: ReportQuery) -> list[OverrideReasonCount]:
-        result = await self._connection.execute(override_reasons_query(query))
+        result = await self._connection.execute(
+            override_reasons_query(query, from_summary=self._from_summary)
+        )
         return [
             OverrideReasonCount(_group(query, row), row.system, row.code, _count(row.count)) for row in result
         ]

@@ -5,9 +5,10 @@ Each is one expression compiled per dialect, so a report is the same query on bo
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Date, Integer, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
@@ -60,3 +61,77 @@ def _epoch_sqlite(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> s
 @compiles(epoch_seconds, "postgresql")
 def _epoch_postgresql(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
     return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS BIGINT)"
+
+
+class utc_date(FunctionElement[date]):
+    """The UTC calendar date of a timestamp."""
+
+    type = Date()
+    inherit_cache = True
+
+
+class iso_day(FunctionElement[str]):
+    """A date as ``YYYY-MM-DD`` (ten characters, so that text comparison is date order)."""
+
+    type = String()
+    inherit_cache = True
+
+
+class day_period(FunctionElement[str]):
+    """``period_start`` for a date: the first day (``YYYY-MM-DD``) of its day, ISO week or month."""
+
+    type = String()
+    inherit_cache = True
+
+    def __init__(self, value: ColumnElement[Any], granularity: Granularity) -> None:
+        self.granularity = granularity
+        super().__init__(value)
+
+
+@compiles(utc_date, "sqlite")
+def _utc_date_sqlite(element: utc_date, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(utc_date, "postgresql")
+def _utc_date_postgresql(element: utc_date, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC' AS DATE)"
+
+
+@compiles(iso_day, "sqlite")
+def _iso_day_sqlite(element: iso_day, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite keeps a date as this very text.
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(iso_day, "postgresql")
+def _iso_day_postgresql(element: iso_day, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM-DD')"
+
+
+@compiles(day_period, "sqlite")
+def _day_period_sqlite(element: day_period, compiler: SQLCompiler, **kw: Any) -> str:
+    return _SQLITE_PERIOD[element.granularity].format(compiler.process(element.clauses, **kw))
+
+
+@compiles(day_period, "postgresql")
+def _day_period_postgresql(element: day_period, compiler: SQLCompiler, **kw: Any) -> str:
+    value = compiler.process(element.clauses, **kw)
+    return f"to_char(date_trunc('{element.granularity.value}', CAST({value} AS TIMESTAMP)), 'YYYY-MM-DD')"
+
+
+class bound_moment(FunctionElement[datetime]):
+    """A bound timestamp as the database compares it with stored ones (typed on PostgreSQL; SQLite keeps
+    the text ``UtcDateTime`` binds, which a CAST would turn into a number)."""
+
+    inherit_cache = True
+
+
+@compiles(bound_moment, "sqlite")
+def _bound_moment_sqlite(element: bound_moment, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(bound_moment, "postgresql")
+def _bound_moment_postgresql(element: bound_moment, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS TIMESTAMP WITH TIME ZONE)"

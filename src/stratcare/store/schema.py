@@ -21,6 +21,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     Dialect,
     ForeignKey,
     Index,
@@ -101,6 +102,8 @@ hook_calls = Table(
     Index(None, "service_id", "hook_instance"),
     Index(None, "received_at"),
     Index(None, "clinic", "received_at"),
+    # A patient's calls of one day, read when a report resolves a day the summary leaves open.
+    Index(None, "patient_id", "received_at"),
 )
 
 assessments = Table(
@@ -219,4 +222,84 @@ capture_screens = Table(
     Column("authored", UtcDateTime(), nullable=False),
     Column("risk_band", String(64)),
     Index(None, "authored"),
+)
+
+# Referral status read back from the EHR: the ServiceRequest a card proposed carries the card's uuid as its
+# identifier (``pathways.referral_tracking``); later hooks see it again with the status the EHR gave it.
+referral_statuses = Table(
+    "referral_statuses",
+    metadata,
+    Column("card_uuid", ForeignKey("cards.uuid", ondelete="CASCADE"), primary_key=True),
+    # The ServiceRequest.status most recently observed, and when.
+    Column("status", String(32), nullable=False),
+    Column("observed_at", UtcDateTime(), nullable=False),
+    # When a hook first saw it signed (active or completed); NULL while it never was.
+    Column("signed_at", UtcDateTime()),
+)
+
+# The report summary (``store.report_summary``): what the report queries read, kept up to date in the
+# transactions that write the rows it summarises, and rebuilt from them by ``store.report_summary_rebuild``.
+# Clinics are stored as reported (``unrecorded`` for none), days are UTC dates of the hook call.
+
+# Per patient, clinic and day: the day's first identifying call, its newest scored screens, referral flags.
+report_patient_days = Table(
+    "report_patient_days",
+    metadata,
+    Column("clinic", Text(), primary_key=True),
+    Column("day", Date(), primary_key=True),
+    Column("patient_id", Text(), primary_key=True),
+    # The day's first call (by time, then id) with a card that puts the patient on the pathway.
+    Column("identified_at", UtcDateTime()),
+    Column("identified_call", BigInteger()),
+    Column("clinician", Text()),
+    Column("workflow_point", String(32)),
+    Column("fhir_server", Text()),
+    # The day's newest screen with a risk group (by call time, then assessment id), its age in seconds at
+    # that call, and the smallest such age of any of the day's risk screens.
+    Column("risk_group", String(16)),
+    Column("risk_at", UtcDateTime()),
+    Column("risk_assessment", BigInteger()),
+    Column("risk_age", BigInteger()),
+    Column("risk_least_age", BigInteger()),
+    # The same for the chronicity screen.
+    Column("chronicity", String(16)),
+    Column("chronicity_at", UtcDateTime()),
+    Column("chronicity_assessment", BigInteger()),
+    Column("chronicity_age", BigInteger()),
+    Column("chronicity_least_age", BigInteger()),
+    # A card proposed a referral; one was signed; one on a high-risk card was signed.
+    Column("pended", Boolean(), nullable=False),
+    Column("signed", Boolean(), nullable=False),
+    Column("signed_high", Boolean(), nullable=False),
+    Index(None, "day"),
+)
+
+# Per clinic, clinician (empty: none recorded), workflow point and day: cards issued and their verdicts.
+report_card_days = Table(
+    "report_card_days",
+    metadata,
+    Column("clinic", Text(), primary_key=True),
+    Column("day", Date(), primary_key=True),
+    Column("clinician", Text(), primary_key=True),
+    Column("workflow_point", String(32), primary_key=True),
+    Column("cards", Integer(), nullable=False),
+    Column("with_feedback", Integer(), nullable=False),
+    Column("accepted", Integer(), nullable=False),
+    Column("risk_decisions", Integer(), nullable=False),
+    Column("risk_decisions_matched", Integer(), nullable=False),
+    Index(None, "day"),
+)
+
+# Per clinic, clinician, workflow point, day and coded reason (empty: none given): override feedback items.
+report_override_days = Table(
+    "report_override_days",
+    metadata,
+    Column("clinic", Text(), primary_key=True),
+    Column("day", Date(), primary_key=True),
+    Column("clinician", Text(), primary_key=True),
+    Column("workflow_point", String(32), primary_key=True),
+    Column("reason_system", Text(), primary_key=True),
+    Column("reason_code", Text(), primary_key=True),
+    Column("items", Integer(), nullable=False),
+    Index(None, "day"),
 )
