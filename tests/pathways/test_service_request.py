@@ -10,6 +10,11 @@ from fhir.resources.R4B import get_fhir_model_class
 from stratcare.cdshooks.models import Card
 from stratcare.instruments.results import Chronicity, RiskGroup
 from stratcare.pathways import Pathway, PathwayInputs
+from stratcare.pathways.referral_tracking import (
+    REFERRAL_IDENTIFIER_SYSTEM,
+    ReferralStatus,
+    referral_statuses,
+)
 
 from .factories import (
     NOW,
@@ -77,6 +82,12 @@ class TestDraftServiceRequest:
         assert medium_request["supportingInfo"] == [
             {"reference": "QuestionnaireResponse/sb-1", "display": "STarT Back Screening Tool response"}
         ]
+
+    def test_carries_the_cards_referral_identifier(self, pathway: Pathway) -> None:
+        [card] = pathway.apply(inputs(start_back=start_back(RiskGroup.MEDIUM)), SequentialUuids())
+        request = created(pathway, inputs(start_back=start_back(RiskGroup.MEDIUM)))
+        assert request["identifier"] == [{"system": REFERRAL_IDENTIFIER_SYSTEM, "value": str(card.uuid)}]
+        assert referral_statuses([request | {"status": "active"}]) == [ReferralStatus(card.uuid, "active")]
 
     def test_supporting_info_includes_the_scored_nih_screen(self, pathway: Pathway) -> None:
         given = inputs(start_back=start_back(RiskGroup.HIGH), nih=nih(Chronicity.ACUTE))

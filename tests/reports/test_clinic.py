@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -58,3 +59,44 @@ async def test_the_hook_call_records_its_clinic(tmp_path: Path) -> None:
         async with app.state.runtime.database.connect() as connection:
             rows = (await connection.execute(select(schema.hook_calls.c.clinic))).all()
     assert rows == [("Location/physio-east",)]
+
+
+async def test_the_hook_call_records_where_in_the_workflow_it_ran(tmp_path: Path) -> None:
+    """The call is recorded at its workflow point: rooming, for a user whose PractitionerRole is a nurse
+    (who is shown no risk card), and the clinician's by default, as its cards say."""
+    body = copy.deepcopy(next(s for s in load_scenarios() if s.name == "high-risk").request)
+    role = {
+        "resourceType": "PractitionerRole",
+        "id": "role-1",
+        "active": True,
+        "practitioner": {"reference": body["context"]["userId"]},
+        "code": [
+            {
+                "coding": [
+                    {"system": "http://terminology.hl7.org/CodeSystem/practitioner-role", "code": "nurse"}
+                ]
+            }
+        ],
+    }
+    body["prefetch"]["userRoles"] = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": 1,
+        "entry": [{"resource": role}],
+    }
+    by_doctor = copy.deepcopy(body)
+    by_doctor["prefetch"]["userRoles"] = {"resourceType": "Bundle", "type": "searchset", "total": 0}
+    by_doctor["hookInstance"] = str(uuid4())
+    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'store.db'}", auth="off"))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://stratcare.test") as http:
+            for request in (body, by_doctor):
+                response = await http.post("/cds-services/start-back-encounter-start", json=request)
+                assert response.status_code == 200
+        async with app.state.runtime.database.connect() as connection:
+            calls = (await connection.execute(select(schema.hook_calls.c.workflow_point))).all()
+            cards = (await connection.execute(select(schema.cards.c.workflow_point))).all()
+    assert calls == [("rooming",), ("clinician",)]
+    assert cards
+    assert set(cards) == {("clinician",)}

@@ -113,7 +113,8 @@ class StratifiedCareDecider:
             for applied in applied_actions
         ]
         assessments = [outcome for outcome in (start_back, nih) if outcome is not None]
-        return Decision(cards=cards, assessments=assessments)
+        point = workflow.workflow_point if workflow else None
+        return Decision(cards=cards, assessments=assessments, workflow_point=point)
 
     def _score(self, response: JsonObject | None, patient_id: str) -> ScoringOutcome | None:
         if response is None:

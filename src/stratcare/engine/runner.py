@@ -40,6 +40,8 @@ JsonObject = dict[str, Any]
 class Decision:
     cards: list[IssuedCard]
     assessments: list[ScoringOutcome]
+    workflow_point: str | None = None
+    """Where in the visit the call ran (CodeSystem workflow-point), when the decision read it."""
 
 
 class Decider(Protocol):
@@ -151,7 +153,7 @@ class HookRunner:
         facts = replace(
             _facts(service, request, context, received_at, outcome),
             clinic=clinic,
-            workflow_point=next((c.workflow_point for c in decision.cards if c.workflow_point), None),
+            workflow_point=decision.workflow_point,
         )
         await self._record(facts, decision, plan, referral_statuses(record.service_requests))
         self._writeback.committed(plan)

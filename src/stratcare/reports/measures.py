@@ -60,13 +60,16 @@ REFERRALS_PENDED = Measure(
 REFERRALS_SIGNED = Measure(
     "referrals_signed",
     "Referrals signed",
-    "Identified patients with at least one card proposing a referral whose feedback accepted a "
-    "suggestion (the clinician signed the pended order).",
+    "Identified patients with at least one card proposing a referral that was signed: the card's "
+    "feedback accepted its suggestion (the clinician signed the pended order), or a later hook saw the "
+    "ServiceRequest it proposed (the EHR's copy of the draft, found by stratcare's referral identifier) "
+    "with status active or completed.",
 )
 HIGH_RISK_REFERRED = Measure(
     "high_risk_referred",
     "High-risk patients referred to the matched treatment",
-    "Patients whose newest risk group is high with a signed referral on a high-risk card (the matched "
+    "Patients whose newest risk group is high with a signed referral (from feedback or the "
+    "ServiceRequest's status, as above) on a high-risk card (the matched "
     "treatment, psychologically informed physiotherapy); the rate is over patients whose newest risk group "
     "is high (TARGET: 39% of acute high-risk patients, 8-71% by clinic).",
 )

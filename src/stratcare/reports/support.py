@@ -3,8 +3,8 @@
 The STarT MSK programme kept fidelity up with monitoring, regular feedback and remedial support given by
 hand; this brings the same feedback to the clinician's next card. Fidelity is the share of the clinician's
 risk-group decisions (cards they gave feedback on) that accepted the matched treatment, over the last
-``FIDELITY_WINDOW``. The prompt is shown only past a minimum number of decisions, so one override does
-not label anyone, and it never changes what the card recommends.
+``FIDELITY_WINDOW`` (whole UTC days, today's included). The prompt is shown only past a minimum number of
+decisions, so one override does not label anyone, and it never changes what the card recommends.
 """
 
 from __future__ import annotations

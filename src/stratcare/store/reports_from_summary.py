@@ -9,8 +9,8 @@ old for the window but an older screen of that day is young enough (its least ag
 from the ledger tables, which happens only when one patient had calls on one day either side of the
 window's edge.
 
-"Newest" is picked in one aggregate: a candidate is written ``YYYY-MM-DD`` + value, so the greatest
-candidate is the latest day's.
+All of it is one aggregate over the period's patient days, with no join: a day's value is written after
+its date (``_dated``), so the least is the first day's and the greatest the latest day's.
 """
 
 from __future__ import annotations
@@ -19,17 +19,11 @@ from datetime import UTC, time
 from typing import Any
 
 from sqlalchemy import (
-    CTE,
     ColumnElement,
-    Date,
     Select,
-    String,
-    and_,
     case,
-    cast,
     func,
     literal,
-    null,
     select,
 )
 
@@ -75,118 +69,88 @@ def _window(query: ReportQuery) -> int:
     return int(query.episode_window.total_seconds())
 
 
-def _settled(query: ReportQuery, fact: str) -> ColumnElement[str]:
-    """The day's candidate for ``fact`` when the day's newest screen is young enough."""
-    candidate = iso_day(days.c.day) + days.c[SCREEN_COLUMNS[fact]]
-    return case((days.c[f"{fact}_age"] <= _window(query), candidate), else_=None)
+def _dated(value: ColumnElement[Any]) -> ColumnElement[str]:
+    """The patient day's date, then ``-`` for None or ``+`` and ``value``: of a patient's days, the least
+    of these is the earliest day's value, the greatest the latest day's."""
+    return iso_day(days.c.day) + case((value.is_(None), literal("-")), else_=literal("+") + value)
 
 
-def _reopened(query: ReportQuery, fact: str) -> Select[Any]:
-    """Candidates for the days whose newest ``fact`` screen is too old and an older one is not, from the
-    ledger tables: that day's newest screen young enough."""
-    window = _window(query)
-    open_days = (
-        select(days.c.clinic, days.c.day, days.c.patient_id)
-        .where(*_scope(query, days), days.c[f"{fact}_age"] > window, days.c[f"{fact}_least_age"] <= window)
-        .cte(f"open_{fact}_days")
+def _undated(dated: ColumnElement[str | None]) -> ColumnElement[str | None]:
+    return case(
+        (func.substr(dated, DAY_LENGTH + 1, 1) == "+", func.substr(dated, DAY_LENGTH + 2)),
+        else_=None,
     )
+
+
+def _reopened(query: ReportQuery, fact: str) -> ColumnElement[str]:
+    """For a day whose newest ``fact`` screen is too old and an older one is not: from the ledger tables,
+    the value of that day's newest screen young enough (the patient's few calls, by index)."""
     value = assessments.c[SCREEN_COLUMNS[fact]]
-    same_day = and_(
-        calls.c.patient_id == open_days.c.patient_id,
-        func.coalesce(calls.c.clinic, UNRECORDED_CLINIC) == open_days.c.clinic,
-        utc_date(calls.c.received_at) == open_days.c.day,
-    )
-    ranked = (
-        select(
-            open_days.c.clinic,
-            open_days.c.patient_id,
-            (iso_day(open_days.c.day) + value).label("candidate"),
-            func.row_number()
-            .over(
-                partition_by=[open_days.c.clinic, open_days.c.day, open_days.c.patient_id],
-                order_by=[calls.c.received_at.desc(), assessments.c.id.desc()],
-            )
-            .label("rank"),
-        )
-        .select_from(
-            open_days.join(calls, same_day).join(assessments, assessments.c.hook_call_id == calls.c.id)
-        )
+    return (
+        select(value)
+        .select_from(calls.join(assessments, assessments.c.hook_call_id == calls.c.id))
         .where(
+            calls.c.patient_id == days.c.patient_id,
+            func.coalesce(calls.c.clinic, UNRECORDED_CLINIC) == days.c.clinic,
+            utc_date(calls.c.received_at) == days.c.day,
             assessments.c.kind == "scored",
             value.is_not(None),
             assessments.c.authored.is_not(None),
-            epoch_seconds(calls.c.received_at) - epoch_seconds(assessments.c.authored) <= window,
+            epoch_seconds(calls.c.received_at) - epoch_seconds(assessments.c.authored) <= _window(query),
         )
-        .cte(f"reopened_{fact}")
+        .order_by(calls.c.received_at.desc(), assessments.c.id.desc())
+        .limit(1)
+        .correlate(days)
+        .scalar_subquery()
     )
-    return select(ranked.c.clinic, ranked.c.patient_id, ranked.c.candidate).where(ranked.c.rank == 1)
 
 
-def _candidates(query: ReportQuery) -> CTE:
-    no_day, no_text = cast(null(), Date), cast(null(), String)
-    branches = [
-        select(
-            days.c.clinic,
-            days.c.patient_id,
-            case((days.c.identified_at.is_not(None), days.c.day), else_=None).label("first_day"),
-            *(_settled(query, fact).label(fact) for fact in SCREENS),
-            _flag(days.c.pended).label("pended"),
-            _flag(days.c.signed).label("signed"),
-            _flag(days.c.signed_high).label("signed_high"),
-        ).where(*_scope(query, days))
-    ]
-    for fact in SCREENS:
-        reopened = _reopened(query, fact).subquery(f"reopened_{fact}_days")
-        branches.append(
-            select(
-                reopened.c.clinic,
-                reopened.c.patient_id,
-                no_day.label("first_day"),
-                *((reopened.c.candidate if other == fact else no_text).label(other) for other in SCREENS),
-                literal(0).label("pended"),
-                literal(0).label("signed"),
-                literal(0).label("signed_high"),
-            )
-        )
-    first, *others = branches
-    return first.union_all(*others).cte("patient_day_candidates")
+def _screen(query: ReportQuery, fact: str) -> ColumnElement[str]:
+    """The day's dated ``fact`` for the episode window: its newest screen's when young enough, else an
+    older one's when one is (``_reopened``), else none."""
+    window = _window(query)
+    return case(
+        (days.c[f"{fact}_age"] <= window, _dated(days.c[SCREEN_COLUMNS[fact]])),
+        (days.c[f"{fact}_least_age"] <= window, _dated(_reopened(query, fact))),
+        else_=None,
+    )
+
+
+IDENTIFICATION = ("clinician", "workflow_point", "fhir_server")
 
 
 def summary_patient_rows(query: ReportQuery) -> Select[Any]:
-    """The per-patient rows of the period, with the columns of ``store.reports``' ``patients``."""
-    candidates = _candidates(query)
+    """The per-patient rows of the period, with the columns of ``store.reports``' ``patients``: one
+    aggregate over the period's patient days."""
+    identified = days.c.identified_at.is_not(None)
     facts = (
         select(
-            candidates.c.clinic,
-            candidates.c.patient_id,
-            func.min(candidates.c.first_day).label("first_day"),
-            *(func.max(candidates.c[fact]).label(fact) for fact in SCREENS),
-            *(func.max(candidates.c[f]).label(f) for f in ("pended", "signed", "signed_high")),
+            days.c.clinic,
+            days.c.patient_id,
+            func.min(days.c.identified_at).label("identified_at"),
+            *(func.min(case((identified, _dated(days.c[n])))).label(n) for n in IDENTIFICATION),
+            *(func.max(_screen(query, fact)).label(fact) for fact in SCREENS),
+            *(func.max(_flag(days.c[f])).label(f) for f in ("pended", "signed", "signed_high")),
         )
-        .group_by(candidates.c.clinic, candidates.c.patient_id)
+        .where(*_scope(query, days))
+        .group_by(days.c.clinic, days.c.patient_id)
+        .having(func.min(days.c.identified_at).is_not(None))
         .cte("patient_facts")
-    )
-    first = days.alias("first_day")
-    found = and_(
-        first.c.clinic == facts.c.clinic,
-        first.c.day == facts.c.first_day,
-        first.c.patient_id == facts.c.patient_id,
-        *_scope(query, first),
     )
     return select(
         facts.c.clinic,
         facts.c.patient_id,
-        first.c.clinician,
-        func.coalesce(first.c.workflow_point, CLINICIAN_WORKFLOW).label("workflow_point"),
-        period_start(first.c.identified_at, query.granularity).label("period"),
-        first.c.identified_at,
-        first.c.fhir_server,
-        func.substr(facts.c.risk, DAY_LENGTH + 1).label("risk_group"),
-        func.substr(facts.c.chronicity, DAY_LENGTH + 1).label("chronicity"),
+        _undated(facts.c.clinician).label("clinician"),
+        func.coalesce(_undated(facts.c.workflow_point), CLINICIAN_WORKFLOW).label("workflow_point"),
+        period_start(facts.c.identified_at, query.granularity).label("period"),
+        facts.c.identified_at,
+        _undated(facts.c.fhir_server).label("fhir_server"),
+        _undated(facts.c.risk).label("risk_group"),
+        _undated(facts.c.chronicity).label("chronicity"),
         facts.c.pended,
         facts.c.signed,
         facts.c.signed_high,
-    ).select_from(facts.join(first, found))
+    )
 
 
 def _dimension(query: ReportQuery, dimension: Dimension, table: Any) -> ColumnElement[Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -35,9 +35,11 @@ class SqlClinicianSupport:
         return with_support(cards, support_note(self._settings, clinic, fidelity))
 
     async def _fidelity(self, clinic: str | None, clinician: str, now: datetime) -> Fidelity | None:
+        # Whole UTC days, today's included: read from the report summary's few card days.
+        tomorrow = datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), time(), UTC)
         query = ReportQuery(
-            start=now - FIDELITY_WINDOW,
-            end=now,
+            start=tomorrow - FIDELITY_WINDOW,
+            end=tomorrow,
             clinics=frozenset({clinic}) if clinic else None,
             clinicians=frozenset({clinician}),
             by=(Dimension.CLINICIAN,),
