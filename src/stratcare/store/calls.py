@@ -21,15 +21,16 @@ from stratcare.pathways.referral_tracking import ReferralStatus
 from stratcare.store import schema
 from stratcare.store.database import insert_or_ignore
 from stratcare.store.referral_statuses import record_referral_statuses
-from stratcare.store.report_summary import ScoredScreen, summarise_call
+from stratcare.store.report_summary import ReportLabels, ScoredScreen, summarise_call
 from stratcare.writeback.outbox import OutboxState, PendingWrite
 
 
 class SqlHookLedger:
     """Implements ``HookLedger`` on a connection whose transaction the caller owns."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, labels: ReportLabels | None = None) -> None:
         self._connection = connection
+        self._labels = labels or ReportLabels()
 
     async def record(
         self,
@@ -60,7 +61,7 @@ class SqlHookLedger:
             suggestions = [row for item in cards for row in _suggestion_rows(item)]
             if suggestions:
                 await self._insert(schema.card_suggestions, suggestions)
-        await summarise_call(self._connection, call, call_id, screens, cards, bool(assessments))
+        await summarise_call(self._connection, self._labels, call, call_id, screens, cards, bool(assessments))
         if referrals:
             await record_referral_statuses(self._connection, call, referrals)
 

@@ -15,6 +15,7 @@ from stratcare.store.feedback import SqlFeedbackLedger
 from stratcare.store.migrate import require_current_schema, upgrade_schema
 from stratcare.store.outbox import SqlOutbox
 from stratcare.store.replay import SqlReplayGuard
+from stratcare.store.report_summary import ReportLabels
 from stratcare.writeback.outbox import OutboxStore
 
 
@@ -24,6 +25,7 @@ class SqlLedgers:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._replay_guard = SqlReplayGuard(engine)
+        self._report_labels = ReportLabels()
 
     @classmethod
     async def open(cls, url: str, *, upgrade: bool = True) -> SqlLedgers:
@@ -40,7 +42,7 @@ class SqlLedgers:
     @asynccontextmanager
     async def hook_ledger(self) -> AsyncIterator[SqlHookLedger]:
         async with write_serialised(self.engine) as connection:
-            yield SqlHookLedger(connection)
+            yield SqlHookLedger(connection, self._report_labels)
 
     @asynccontextmanager
     async def feedback_ledger(self) -> AsyncIterator[SqlFeedbackLedger]:

@@ -57,14 +57,21 @@ NO_CLINICIAN = ""
 NO_REASON = ""
 """The reason system and code of an override item that gave no coded reason."""
 
-days, card_days, override_days = (
+days, card_days, override_days, labels = (
     schema.report_patient_days,
     schema.report_card_days,
     schema.report_override_days,
+    schema.report_labels,
 )
 SCREEN_COLUMNS = {"risk": "risk_group", "chronicity": "chronicity"}
 """The screen facts a patient day keeps, and the ``assessments`` column each comes from."""
 SCREENS = tuple(SCREEN_COLUMNS)
+IDENTIFICATION_LABELS = {
+    "clinician_label": "user_id",
+    "workflow_point_label": "workflow_point",
+    "fhir_server_label": "fhir_server",
+}
+"""The labelled facts of a day's first identifying call, and the ``hook_calls`` column each comes from."""
 
 
 def clinic_key(clinic: str | None) -> str:
@@ -103,20 +110,65 @@ def _age(received_at: datetime, authored: datetime) -> ColumnElement[int]:
     return epoch_seconds(_moment(received_at)) - epoch_seconds(_moment(authored))
 
 
+class ReportLabels:
+    """Ids of ``report_labels`` texts, remembered once seen committed (a label is never removed or
+    renumbered, so a remembered id stays right); one per store, shared by its ledgers."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, int] = {}
+
+    async def ids(self, connection: AsyncConnection, texts: Iterable[str | None]) -> dict[str, int]:
+        """The id of each of ``texts`` (None left out), adding those not yet labelled."""
+        wanted = {text for text in texts if text is not None}
+        missing = wanted - self._known.keys()
+        if not missing:
+            return {text: self._known[text] for text in wanted}
+        found = await _label_ids(connection, missing)
+        # Read before this transaction wrote any label: committed, so safe to remember.
+        self._known.update(found)
+        added = missing - found.keys()
+        if added:
+            statement = _upsert(connection, labels).on_conflict_do_nothing(index_elements=["label"])
+            await connection.execute(statement, [{"label": text} for text in sorted(added)])
+            # Not remembered: this transaction may yet roll back.
+            found |= await _label_ids(connection, added)
+        return {text: self._known.get(text) or found[text] for text in wanted}
+
+
+async def _label_ids(connection: AsyncConnection, texts: set[str]) -> dict[str, int]:
+    rows = await connection.execute(
+        select(labels.c.label, labels.c.id).where(labels.c.label.in_(sorted(texts)))
+    )
+    return {label: label_id for label, label_id in rows}
+
+
+def labelled_texts(call: HookCallFacts, screens: Sequence[ScoredScreen]) -> list[str | None]:
+    """The texts a call's patient day refers to by label."""
+    return [call.user_id, call.workflow_point, call.fhir_server, *(screen.value for screen in screens)]
+
+
 def patient_day_values(
-    call: HookCallFacts, call_id: int, screens: Sequence[ScoredScreen], cards: Sequence[IssuedCard]
+    call: HookCallFacts,
+    call_id: int,
+    screens: Sequence[ScoredScreen],
+    cards: Sequence[IssuedCard],
+    ids: Mapping[str, int],
 ) -> dict[str, Any]:
-    """The call's contribution to its patient day (ages as SQL expressions)."""
+    """The call's contribution to its patient day (ages as SQL expressions, texts as label ids)."""
     identifying = any(c.pathway_action not in VOCABULARY.off_pathway_actions for c in cards)
+
+    def label(text: str | None) -> int | None:
+        return ids[text] if identifying and text is not None else None
+
     values: dict[str, Any] = {
         "clinic": clinic_key(call.clinic),
         "day": utc_day(call.received_at),
         "patient_id": call.patient_id,
         "identified_at": call.received_at if identifying else None,
         "identified_call": call_id if identifying else None,
-        "clinician": call.user_id if identifying else None,
-        "workflow_point": call.workflow_point if identifying else None,
-        "fhir_server": call.fhir_server if identifying else None,
+        "clinician_label": label(call.user_id),
+        "workflow_point_label": label(call.workflow_point),
+        "fhir_server_label": label(call.fhir_server),
         "pended": any(c.referral_suggested for c in cards),
         "signed": False,
         "signed_high": False,
@@ -126,7 +178,7 @@ def patient_day_values(
         newest = max(found, key=lambda screen: screen.assessment_id, default=None)
         freshest = max(found, key=lambda screen: screen.authored, default=None)
         values |= {
-            SCREEN_COLUMNS[fact]: newest.value if newest else None,
+            f"{fact}_label": ids[newest.value] if newest else None,
             f"{fact}_at": call.received_at if newest else None,
             f"{fact}_assessment": newest.assessment_id if newest else None,
             f"{fact}_age": _age(call.received_at, newest.authored) if newest else None,
@@ -157,7 +209,7 @@ def patient_day_upsert(connection: AsyncConnection, values: Mapping[str, Any]) -
             < tuple_(days.c.identified_at, days.c.identified_call),
         ),
     )
-    identification = ("identified_at", "identified_call", "clinician", "workflow_point", "fhir_server")
+    identification = ("identified_at", "identified_call", *IDENTIFICATION_LABELS)
     merged = _replace_when(earlier, identification, new)
     for fact in SCREENS:
         at, assessment = f"{fact}_at", f"{fact}_assessment"
@@ -168,7 +220,7 @@ def patient_day_upsert(connection: AsyncConnection, values: Mapping[str, Any]) -
                 tuple_(new[at], new[assessment]) > tuple_(days.c[at], days.c[assessment]),
             ),
         )
-        merged |= _replace_when(newer, (SCREEN_COLUMNS[fact], at, assessment, f"{fact}_age"), new)
+        merged |= _replace_when(newer, (f"{fact}_label", at, assessment, f"{fact}_age"), new)
         merged[f"{fact}_least_age"] = _least(new[f"{fact}_least_age"], days.c[f"{fact}_least_age"])
     for flag in ("pended", "signed", "signed_high"):
         merged[flag] = or_(days.c[flag], new[flag])
@@ -200,6 +252,7 @@ def card_day_key(
 
 async def summarise_call(
     connection: AsyncConnection,
+    labels: ReportLabels,
     call: HookCallFacts,
     call_id: int,
     screens: Sequence[ScoredScreen],
@@ -210,7 +263,8 @@ async def summarise_call(
     assessments: it counts for no measure)."""
     if not cards and not had_assessments:
         return
-    values = patient_day_values(call, call_id, screens, cards)
+    ids = await labels.ids(connection, labelled_texts(call, screens))
+    values = patient_day_values(call, call_id, screens, cards, ids)
     await connection.execute(patient_day_upsert(connection, values))
     if cards:
         key = card_day_key(call.clinic, call.user_id, call.workflow_point, call.received_at)

@@ -23,32 +23,55 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    union,
 )
 
 from stratcare.reports.measures import CLINICIAN_WORKFLOW, UNRECORDED_CLINIC
 from stratcare.store import schema
-from stratcare.store.report_summary import NO_CLINICIAN, NO_REASON, SCREEN_COLUMNS, SCREENS, VOCABULARY
+from stratcare.store.report_summary import (
+    IDENTIFICATION_LABELS,
+    NO_CLINICIAN,
+    NO_REASON,
+    SCREEN_COLUMNS,
+    SCREENS,
+    VOCABULARY,
+)
 from stratcare.store.reports_sql import epoch_seconds, utc_date
 
 calls, assessments, cards, feedback = schema.hook_calls, schema.assessments, schema.cards, schema.feedback
 statuses = schema.referral_statuses
-days, card_days, override_days = (
+days, card_days, override_days, labels = (
     schema.report_patient_days,
     schema.report_card_days,
     schema.report_override_days,
+    schema.report_labels,
 )
 
 
 def rebuild_report_summary(connection: Connection) -> None:
-    """Replace the summary tables' rows by ones computed from the ledger tables."""
+    """Replace the summary tables' rows by ones computed from the ledger tables (labels are kept, and
+    the texts not yet labelled are added)."""
     for table in (days, card_days, override_days):
         connection.execute(delete(table))
+    connection.execute(insert(labels).from_select(["label"], _unlabelled()))
     for table, query in (
         (days, patient_days_query()),
         (card_days, card_days_query()),
         (override_days, override_days_query()),
     ):
         connection.execute(insert(table).from_select([c.name for c in table.columns], query))
+
+
+def _unlabelled() -> Select[Any]:
+    texts = union(
+        *(select(calls.c[column].label("text")) for column in IDENTIFICATION_LABELS.values()),
+        *(
+            select(assessments.c[column].label("text")).where(assessments.c.kind == "scored")
+            for column in SCREEN_COLUMNS.values()
+        ),
+    ).subquery("texts")
+    known = exists().where(labels.c.label == texts.c.text)
+    return select(texts.c.text).where(texts.c.text.is_not(None), ~known).order_by(texts.c.text)
 
 
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -96,9 +119,7 @@ def _identification(keyed: CTE) -> CTE:
             *_key(keyed),
             keyed.c.received_at.label("identified_at"),
             keyed.c.id.label("identified_call"),
-            keyed.c.user_id.label("clinician"),
-            keyed.c.workflow_point,
-            keyed.c.fhir_server,
+            *(keyed.c[column] for column in IDENTIFICATION_LABELS.values()),
             func.row_number()
             .over(partition_by=_key(keyed), order_by=[keyed.c.received_at, keyed.c.id])
             .label("rank"),
@@ -156,18 +177,18 @@ def patient_days_query() -> Select[Any]:
     screens = {fact: _screen(keyed, fact) for fact in SCREENS}
     referrals = _referrals(keyed)
     joined = keys.outerjoin(found, _same_day(keys, found)).outerjoin(referrals, _same_day(keys, referrals))
-    columns: list[ColumnElement[Any]] = [
-        *_key(keys),
-        found.c.identified_at,
-        found.c.identified_call,
-        found.c.clinician,
-        found.c.workflow_point,
-        found.c.fhir_server,
-    ]
+    columns: list[ColumnElement[Any]] = [*_key(keys), found.c.identified_at, found.c.identified_call]
+    for name, column in IDENTIFICATION_LABELS.items():
+        label = labels.alias(name)
+        joined = joined.outerjoin(label, label.c.label == found.c[column])
+        columns.append(label.c.id.label(name))
     for fact, screen in screens.items():
-        joined = joined.outerjoin(screen, _same_day(keys, screen))
+        label = labels.alias(f"{fact}_label")
+        joined = joined.outerjoin(screen, _same_day(keys, screen)).outerjoin(
+            label, label.c.label == screen.c.value
+        )
         columns += [
-            screen.c.value.label(SCREEN_COLUMNS[fact]),
+            label.c.id.label(f"{fact}_label"),
             screen.c.at.label(f"{fact}_at"),
             screen.c.assessment.label(f"{fact}_assessment"),
             screen.c.age.label(f"{fact}_age"),

@@ -434,9 +434,7 @@ class SqlReports:
     async def _patients(self, query: ReportQuery) -> AsyncIterator[FromClause]:
         """The period's per-patient rows, computed once into a temporary table that every grouping reads."""
         connection = self._connection
-        if connection.dialect.name == "postgresql":
-            # The window sorts over a large period; in memory they are several times faster than on disk.
-            await connection.execute(text("SET LOCAL work_mem = '64MB'"))
+        await self._tune()
         await connection.run_sync(lambda sync: _PATIENTS.create(sync, checkfirst=False))
         rows = _patients(query, self._from_summary)
         names = [column.name for column in _PATIENTS.columns]
@@ -445,7 +443,16 @@ class SqlReports:
         # After an error the table goes with the transaction's rollback (DDL is transactional on both).
         await connection.run_sync(lambda sync: _PATIENTS.drop(sync, checkfirst=False))
 
+    async def _tune(self) -> None:
+        """On PostgreSQL, for this transaction: the period's aggregate hashed in memory (a sort spilled to
+        disk is several times slower), by one process (on a few cores, workers each building the same
+        hash cost more than they save), with no JIT compilation (longer than the queries it would speed)."""
+        if self._connection.dialect.name == "postgresql":
+            for setting in ("work_mem = '64MB'", "max_parallel_workers_per_gather = 0", "jit = off"):
+                await self._connection.execute(text(f"SET LOCAL {setting}"))
+
     async def missed_patients(self, query: ReportQuery) -> list[MissedPatient]:
+        await self._tune()
         result = await self._connection.execute(missed_patients_query(query, from_summary=self._from_summary))
         return [
             MissedPatient(

@@ -9,8 +9,9 @@ old for the window but an older screen of that day is young enough (its least ag
 from the ledger tables, which happens only when one patient had calls on one day either side of the
 window's edge.
 
-All of it is one aggregate over the period's patient days, with no join: a day's value is written after
-its date (``_dated``), so the least is the first day's and the greatest the latest day's.
+All of it is one aggregate of numbers over the period's patient days: a day's texts are label ids, keyed
+by the day (``_keyed``), so the least key is the first day's and the greatest the latest day's; the few
+labels are looked up afterwards.
 """
 
 from __future__ import annotations
@@ -19,27 +20,36 @@ from datetime import UTC, time
 from typing import Any
 
 from sqlalchemy import (
+    CTE,
     ColumnElement,
+    FromClause,
     Select,
+    and_,
     case,
     func,
-    literal,
     select,
 )
 
 from stratcare.reports.measures import CLINICIAN_WORKFLOW, UNRECORDED_CLINIC, Dimension
 from stratcare.reports.query import ReportQuery
 from stratcare.store import schema
-from stratcare.store.report_summary import NO_CLINICIAN, NO_REASON, SCREEN_COLUMNS, SCREENS, VOCABULARY
-from stratcare.store.reports_sql import day_period, epoch_seconds, iso_day, period_start, utc_date
+from stratcare.store.report_summary import (
+    IDENTIFICATION_LABELS,
+    NO_CLINICIAN,
+    NO_REASON,
+    SCREEN_COLUMNS,
+    SCREENS,
+    VOCABULARY,
+)
+from stratcare.store.reports_sql import day_number, day_period, epoch_seconds, period_start, utc_date
 
-days, card_days, override_days = (
+days, card_days, override_days, labels = (
     schema.report_patient_days,
     schema.report_card_days,
     schema.report_override_days,
+    schema.report_labels,
 )
 calls, assessments = schema.hook_calls, schema.assessments
-DAY_LENGTH = len("YYYY-MM-DD")
 
 
 def summarised(query: ReportQuery, *, by_patient: bool = True) -> bool:
@@ -69,32 +79,32 @@ def _window(query: ReportQuery) -> int:
     return int(query.episode_window.total_seconds())
 
 
-def _dated(value: ColumnElement[Any]) -> ColumnElement[str]:
-    """The patient day's date, then ``-`` for None or ``+`` and ``value``: of a patient's days, the least
-    of these is the earliest day's value, the greatest the latest day's."""
-    return iso_day(days.c.day) + case((value.is_(None), literal("-")), else_=literal("+") + value)
+LABEL_SPAN = 2**40
+"""Label ids stay below this; a patient day's labelled fact is keyed ``day number × LABEL_SPAN + id``."""
 
 
-def _undated(dated: ColumnElement[str | None]) -> ColumnElement[str | None]:
-    return case(
-        (func.substr(dated, DAY_LENGTH + 1, 1) == "+", func.substr(dated, DAY_LENGTH + 2)),
-        else_=None,
-    )
+def _keyed(label: ColumnElement[Any]) -> ColumnElement[int]:
+    """A day's label keyed by the day (0 for none): of a patient's days, the least key is the earliest
+    day's label, the greatest the latest day's."""
+    return day_number(days.c.day) * LABEL_SPAN + func.coalesce(label, 0)
 
 
-def _reopened(query: ReportQuery, fact: str) -> ColumnElement[str]:
+def _reopened(query: ReportQuery, fact: str) -> ColumnElement[int]:
     """For a day whose newest ``fact`` screen is too old and an older one is not: from the ledger tables,
-    the value of that day's newest screen young enough (the patient's few calls, by index)."""
+    the label of that day's newest screen young enough (the patient's few calls, by index)."""
     value = assessments.c[SCREEN_COLUMNS[fact]]
     return (
-        select(value)
-        .select_from(calls.join(assessments, assessments.c.hook_call_id == calls.c.id))
+        select(labels.c.id)
+        .select_from(
+            calls.join(assessments, assessments.c.hook_call_id == calls.c.id).join(
+                labels, labels.c.label == value
+            )
+        )
         .where(
             calls.c.patient_id == days.c.patient_id,
             func.coalesce(calls.c.clinic, UNRECORDED_CLINIC) == days.c.clinic,
             utc_date(calls.c.received_at) == days.c.day,
             assessments.c.kind == "scored",
-            value.is_not(None),
             assessments.c.authored.is_not(None),
             epoch_seconds(calls.c.received_at) - epoch_seconds(assessments.c.authored) <= _window(query),
         )
@@ -105,31 +115,41 @@ def _reopened(query: ReportQuery, fact: str) -> ColumnElement[str]:
     )
 
 
-def _screen(query: ReportQuery, fact: str) -> ColumnElement[str]:
-    """The day's dated ``fact`` for the episode window: its newest screen's when young enough, else an
-    older one's when one is (``_reopened``), else none."""
+def _settled(query: ReportQuery, fact: str) -> ColumnElement[int]:
+    """The day's keyed ``fact`` when its newest screen is young enough for the episode window."""
+    return case((days.c[f"{fact}_age"] <= _window(query), _keyed(days.c[f"{fact}_label"])), else_=None)
+
+
+def _reopened_days(query: ReportQuery, fact: str) -> CTE:
+    """Per patient, the latest keyed ``fact`` of the days whose newest screen is too old and an older one
+    is not; few, found by the partial index on days whose newest screen is not their youngest."""
     window = _window(query)
-    return case(
-        (days.c[f"{fact}_age"] <= window, _dated(days.c[SCREEN_COLUMNS[fact]])),
-        (days.c[f"{fact}_least_age"] <= window, _dated(_reopened(query, fact))),
-        else_=None,
+    age, least_age = days.c[f"{fact}_age"], days.c[f"{fact}_least_age"]
+    return (
+        select(days.c.clinic, days.c.patient_id, func.max(_keyed(_reopened(query, fact))).label("key"))
+        .where(*_scope(query, days), age > least_age, age > window, least_age <= window)
+        .group_by(days.c.clinic, days.c.patient_id)
+        .cte(f"reopened_{fact}")
     )
 
 
-IDENTIFICATION = ("clinician", "workflow_point", "fhir_server")
+def _later(first: ColumnElement[Any], second: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The greater of two keys, either possibly None."""
+    return case((second.is_(None), first), (first.is_(None), second), (second > first, second), else_=first)
 
 
 def summary_patient_rows(query: ReportQuery) -> Select[Any]:
     """The per-patient rows of the period, with the columns of ``store.reports``' ``patients``: one
-    aggregate over the period's patient days."""
+    aggregate of numbers over the period's patient days (one the database can hash), the few reopened
+    days', then the labels looked up."""
     identified = days.c.identified_at.is_not(None)
     facts = (
         select(
             days.c.clinic,
             days.c.patient_id,
             func.min(days.c.identified_at).label("identified_at"),
-            *(func.min(case((identified, _dated(days.c[n])))).label(n) for n in IDENTIFICATION),
-            *(func.max(_screen(query, fact)).label(fact) for fact in SCREENS),
+            *(func.min(case((identified, _keyed(days.c[n])))).label(n) for n in IDENTIFICATION_LABELS),
+            *(func.max(_settled(query, fact)).label(fact) for fact in SCREENS),
             *(func.max(_flag(days.c[f])).label(f) for f in ("pended", "signed", "signed_high")),
         )
         .where(*_scope(query, days))
@@ -137,20 +157,32 @@ def summary_patient_rows(query: ReportQuery) -> Select[Any]:
         .having(func.min(days.c.identified_at).is_not(None))
         .cte("patient_facts")
     )
+    joined: FromClause = facts
+    screens: dict[str, ColumnElement[Any]] = {}
+    for fact in SCREENS:
+        reopened = _reopened_days(query, fact)
+        joined = joined.outerjoin(
+            reopened, and_(reopened.c.clinic == facts.c.clinic, reopened.c.patient_id == facts.c.patient_id)
+        )
+        screens[fact] = _later(facts.c[fact], reopened.c.key)
+    keys = {name: facts.c[name] for name in IDENTIFICATION_LABELS} | screens
+    named = {name: labels.alias(f"{name}_text") for name in keys}
+    for name, label in named.items():
+        joined = joined.outerjoin(label, label.c.id == keys[name] % LABEL_SPAN)
     return select(
         facts.c.clinic,
         facts.c.patient_id,
-        _undated(facts.c.clinician).label("clinician"),
-        func.coalesce(_undated(facts.c.workflow_point), CLINICIAN_WORKFLOW).label("workflow_point"),
+        named["clinician_label"].c.label.label("clinician"),
+        func.coalesce(named["workflow_point_label"].c.label, CLINICIAN_WORKFLOW).label("workflow_point"),
         period_start(facts.c.identified_at, query.granularity).label("period"),
         facts.c.identified_at,
-        _undated(facts.c.fhir_server).label("fhir_server"),
-        _undated(facts.c.risk).label("risk_group"),
-        _undated(facts.c.chronicity).label("chronicity"),
+        named["fhir_server_label"].c.label.label("fhir_server"),
+        named["risk"].c.label.label("risk_group"),
+        named["chronicity"].c.label.label("chronicity"),
         facts.c.pended,
         facts.c.signed,
         facts.c.signed_high,
-    )
+    ).select_from(joined)
 
 
 def _dimension(query: ReportQuery, dimension: Dimension, table: Any) -> ColumnElement[Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Integer, String
+from sqlalchemy import BigInteger, Date, Integer, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
@@ -70,13 +70,6 @@ class utc_date(FunctionElement[date]):
     inherit_cache = True
 
 
-class iso_day(FunctionElement[str]):
-    """A date as ``YYYY-MM-DD`` (ten characters, so that text comparison is date order)."""
-
-    type = String()
-    inherit_cache = True
-
-
 class day_period(FunctionElement[str]):
     """``period_start`` for a date: the first day (``YYYY-MM-DD``) of its day, ISO week or month."""
 
@@ -96,17 +89,6 @@ def _utc_date_sqlite(element: utc_date, compiler: SQLCompiler, **kw: Any) -> str
 @compiles(utc_date, "postgresql")
 def _utc_date_postgresql(element: utc_date, compiler: SQLCompiler, **kw: Any) -> str:
     return f"CAST(({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC' AS DATE)"
-
-
-@compiles(iso_day, "sqlite")
-def _iso_day_sqlite(element: iso_day, compiler: SQLCompiler, **kw: Any) -> str:
-    # SQLite keeps a date as this very text.
-    return compiler.process(element.clauses, **kw)
-
-
-@compiles(iso_day, "postgresql")
-def _iso_day_postgresql(element: iso_day, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM-DD')"
 
 
 @compiles(day_period, "sqlite")
@@ -135,3 +117,20 @@ def _bound_moment_sqlite(element: bound_moment, compiler: SQLCompiler, **kw: Any
 @compiles(bound_moment, "postgresql")
 def _bound_moment_postgresql(element: bound_moment, compiler: SQLCompiler, **kw: Any) -> str:
     return f"CAST({compiler.process(element.clauses, **kw)} AS TIMESTAMP WITH TIME ZONE)"
+
+
+class day_number(FunctionElement[int]):
+    """Days from 1970-01-01 to a date (a big integer, to be scaled)."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(day_number, "sqlite")
+def _day_number_sqlite(element: day_number, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(julianday({compiler.process(element.clauses, **kw)}) - 2440587.5 AS INTEGER)"
+
+
+@compiles(day_number, "postgresql")
+def _day_number_postgresql(element: day_number, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"({compiler.process(element.clauses, **kw)} - DATE '1970-01-01')"

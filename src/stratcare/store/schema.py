@@ -32,6 +32,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import DateTime, TypeDecorator, TypeEngine
@@ -241,7 +242,17 @@ referral_statuses = Table(
 # transactions that write the rows it summarises, and rebuilt from them by ``store.report_summary_rebuild``.
 # Clinics are stored as reported (``unrecorded`` for none), days are UTC dates of the hook call.
 
+# The texts patient days refer to by id (clinicians, workflow points, FHIR servers, screen values): an
+# aggregate over a period's patient days then handles numbers only.
+report_labels = Table(
+    "report_labels",
+    metadata,
+    Column("id", _id(), primary_key=True, autoincrement=True),
+    Column("label", Text(), nullable=False, unique=True),
+)
+
 # Per patient, clinic and day: the day's first identifying call, its newest scored screens, referral flags.
+# ``*_label`` columns hold ``report_labels`` ids.
 report_patient_days = Table(
     "report_patient_days",
     metadata,
@@ -251,18 +262,18 @@ report_patient_days = Table(
     # The day's first call (by time, then id) with a card that puts the patient on the pathway.
     Column("identified_at", UtcDateTime()),
     Column("identified_call", BigInteger()),
-    Column("clinician", Text()),
-    Column("workflow_point", String(32)),
-    Column("fhir_server", Text()),
+    Column("clinician_label", BigInteger()),
+    Column("workflow_point_label", BigInteger()),
+    Column("fhir_server_label", BigInteger()),
     # The day's newest screen with a risk group (by call time, then assessment id), its age in seconds at
     # that call, and the smallest such age of any of the day's risk screens.
-    Column("risk_group", String(16)),
+    Column("risk_label", BigInteger()),
     Column("risk_at", UtcDateTime()),
     Column("risk_assessment", BigInteger()),
     Column("risk_age", BigInteger()),
     Column("risk_least_age", BigInteger()),
     # The same for the chronicity screen.
-    Column("chronicity", String(16)),
+    Column("chronicity_label", BigInteger()),
     Column("chronicity_at", UtcDateTime()),
     Column("chronicity_assessment", BigInteger()),
     Column("chronicity_age", BigInteger()),
@@ -272,6 +283,16 @@ report_patient_days = Table(
     Column("signed", Boolean(), nullable=False),
     Column("signed_high", Boolean(), nullable=False),
     Index(None, "day"),
+    # The few days whose newest screen is older than another of the day's (a report may reopen them).
+    *(
+        Index(
+            f"ix_report_patient_days_{fact}_reopenable",
+            "day",
+            postgresql_where=text(f"{fact}_age > {fact}_least_age"),
+            sqlite_where=text(f"{fact}_age > {fact}_least_age"),
+        )
+        for fact in ("risk", "chronicity")
+    ),
 )
 
 # Per clinic, clinician (empty: none recorded), workflow point and day: cards issued and their verdicts.

@@ -1,5 +1,6 @@
-"""The report summary (patient days, card days, override days), referral statuses, and the index that
-finds one patient's calls of a day; the summary is backfilled from the rows already stored.
+"""The report summary (patient days, card days, override days, and the labels patient days refer to),
+referral statuses, and the index that finds one patient's calls of a day; the summary is backfilled from
+the rows already stored.
 
 Frozen: it does not import ``stratcare.store``, which moves on. The backfill computes what
 ``store.report_summary_rebuild`` computes at this revision (a test holds the two equal): for each patient,
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.types import TypeEngine
 
 revision = "0006"
 down_revision = "0005"
@@ -25,6 +27,8 @@ depends_on = None
 
 RISK_ACTIONS = "'low-risk', 'medium-risk', 'high-risk'"
 OFF_PATHWAY_ACTIONS = "'red-flag'"
+REOPENABLE = ("risk", "chronicity")
+"""Partial indexes on the days whose newest screen is older than another of the day's."""
 SUMMARY_INDEXES = {
     "report_patient_days": "ix_report_patient_days_day",
     "report_card_days": "ix_report_card_days_day",
@@ -39,9 +43,13 @@ def _day_key() -> list[sa.Column[object]]:
     ]
 
 
-def _screen(fact: str, value: str) -> list[sa.Column[object]]:
+def _id() -> TypeEngine[int]:
+    return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def _screen(fact: str) -> list[sa.Column[object]]:
     return [
-        sa.Column(value, sa.String(length=16), nullable=True),
+        sa.Column(f"{fact}_label", sa.BigInteger(), nullable=True),
         sa.Column(f"{fact}_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column(f"{fact}_assessment", sa.BigInteger(), nullable=True),
         sa.Column(f"{fact}_age", sa.BigInteger(), nullable=True),
@@ -66,16 +74,23 @@ def _create_tables() -> None:
         sa.PrimaryKeyConstraint("card_uuid", name=op.f("pk_referral_statuses")),
     )
     op.create_table(
+        "report_labels",
+        sa.Column("id", _id(), autoincrement=True, nullable=False),
+        sa.Column("label", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_labels")),
+        sa.UniqueConstraint("label", name=op.f("uq_report_labels_label")),
+    )
+    op.create_table(
         "report_patient_days",
         *_day_key(),
         sa.Column("patient_id", sa.Text(), nullable=False),
         sa.Column("identified_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("identified_call", sa.BigInteger(), nullable=True),
-        sa.Column("clinician", sa.Text(), nullable=True),
-        sa.Column("workflow_point", sa.String(length=32), nullable=True),
-        sa.Column("fhir_server", sa.Text(), nullable=True),
-        *_screen("risk", "risk_group"),
-        *_screen("chronicity", "chronicity"),
+        sa.Column("clinician_label", sa.BigInteger(), nullable=True),
+        sa.Column("workflow_point_label", sa.BigInteger(), nullable=True),
+        sa.Column("fhir_server_label", sa.BigInteger(), nullable=True),
+        *_screen("risk"),
+        *_screen("chronicity"),
         sa.Column("pended", sa.Boolean(), nullable=False),
         sa.Column("signed", sa.Boolean(), nullable=False),
         sa.Column("signed_high", sa.Boolean(), nullable=False),
@@ -112,6 +127,15 @@ def _create_tables() -> None:
     )
     for table, index in SUMMARY_INDEXES.items():
         op.create_index(index, table, ["day"])
+    for fact in REOPENABLE:
+        reopenable = sa.text(f"{fact}_age > {fact}_least_age")
+        op.create_index(
+            f"ix_report_patient_days_{fact}_reopenable",
+            "report_patient_days",
+            ["day"],
+            postgresql_where=reopenable,
+            sqlite_where=reopenable,
+        )
 
 
 def _functions(dialect: str) -> dict[str, str]:
@@ -139,12 +163,15 @@ SCREEN = """
   FROM keyed k JOIN assessments a ON a.hook_call_id = k.id
   WHERE a.kind = 'scored' AND a.{value} IS NOT NULL AND a.authored IS NOT NULL
 ),
-{fact}_newest AS (SELECT * FROM {fact}_ranked WHERE rank = 1)"""
+{fact}_newest AS (
+  SELECT n.*, l.id AS label FROM {fact}_ranked n JOIN report_labels l ON l.label = n.value WHERE n.rank = 1
+)"""
 
 PATIENT_DAYS = """
-INSERT INTO report_patient_days (clinic, day, patient_id, identified_at, identified_call, clinician,
-  workflow_point, fhir_server, risk_group, risk_at, risk_assessment, risk_age, risk_least_age, chronicity,
-  chronicity_at, chronicity_assessment, chronicity_age, chronicity_least_age, pended, signed, signed_high)
+INSERT INTO report_patient_days (clinic, day, patient_id, identified_at, identified_call, clinician_label,
+  workflow_point_label, fhir_server_label, risk_label, risk_at, risk_assessment, risk_age, risk_least_age,
+  chronicity_label, chronicity_at, chronicity_assessment, chronicity_age, chronicity_least_age, pended,
+  signed, signed_high)
 WITH keyed AS (
   SELECT c.id, COALESCE(c.clinic, 'unrecorded') AS clinic, {day} AS day, c.patient_id, c.received_at,
     c.user_id, c.workflow_point, c.fhir_server
@@ -177,15 +204,30 @@ flags AS (
   GROUP BY k.clinic, k.day, k.patient_id
 ),
 keys AS (SELECT DISTINCT clinic, day, patient_id FROM keyed)
-SELECT keys.clinic, keys.day, keys.patient_id, i.received_at, i.id, i.user_id, i.workflow_point,
-  i.fhir_server, r.value, r.at, r.assessment, r.age, r.least_age, n.value, n.at, n.assessment, n.age,
-  n.least_age, COALESCE(flags.pended, FALSE), COALESCE(flags.signed, FALSE),
-  COALESCE(flags.signed_high, FALSE)
+SELECT keys.clinic, keys.day, keys.patient_id, i.received_at, i.id, lu.id, lw.id, lf.id, r.label, r.at,
+  r.assessment, r.age, r.least_age, n.label, n.at, n.assessment, n.age, n.least_age,
+  COALESCE(flags.pended, FALSE), COALESCE(flags.signed, FALSE), COALESCE(flags.signed_high, FALSE)
 FROM keys
 LEFT JOIN identifying i ON i.rank = 1 AND {same_day_i}
+LEFT JOIN report_labels lu ON lu.label = i.user_id
+LEFT JOIN report_labels lw ON lw.label = i.workflow_point
+LEFT JOIN report_labels lf ON lf.label = i.fhir_server
 LEFT JOIN risk_newest r ON {same_day_r}
 LEFT JOIN chronicity_newest n ON {same_day_n}
 LEFT JOIN flags ON {same_day_flags}
+"""
+
+LABELS = """
+INSERT INTO report_labels (label)
+SELECT DISTINCT text FROM (
+  SELECT user_id AS text FROM hook_calls
+  UNION SELECT workflow_point FROM hook_calls
+  UNION SELECT fhir_server FROM hook_calls
+  UNION SELECT risk_group FROM assessments WHERE kind = 'scored'
+  UNION SELECT chronicity FROM assessments WHERE kind = 'scored'
+) texts
+WHERE text IS NOT NULL
+ORDER BY text
 """
 
 CALL_KEY = """COALESCE(c.clinic, 'unrecorded'), {day}, COALESCE(c.user_id, ''),
@@ -236,6 +278,7 @@ def _backfill() -> None:
     )
     key = CALL_KEY.format(day=functions["day"])
     for statement in (
+        LABELS,
         patient_days,
         CARD_DAYS.format(key=key, risk_actions=RISK_ACTIONS),
         OVERRIDE_DAYS.format(key=key),
@@ -249,8 +292,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for fact in REOPENABLE:
+        op.drop_index(f"ix_report_patient_days_{fact}_reopenable", table_name="report_patient_days")
     for table, index in SUMMARY_INDEXES.items():
         op.drop_index(index, table_name=table)
-    for table in ("report_override_days", "report_card_days", "report_patient_days", "referral_statuses"):
+    tables = ("report_override_days", "report_card_days", "report_patient_days", "report_labels")
+    for table in (*tables, "referral_statuses"):
         op.drop_table(table)
     op.drop_index("ix_hook_calls_patient_id_received_at", table_name="hook_calls")
