@@ -19,10 +19,11 @@ ledger tables instead (``store.reports``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from functools import cache
+from typing import Any, TypeVar
 from uuid import UUID
 
 from sqlalchemy import (
@@ -34,7 +35,6 @@ from sqlalchemy import (
     bindparam,
     case,
     exists,
-    literal,
     or_,
     select,
     tuple_,
@@ -49,6 +49,7 @@ from stratcare.store import schema
 from stratcare.store.reports_sql import bound_moment, epoch_seconds
 from stratcare.store.schema import UtcDateTime, as_utc
 
+T = TypeVar("T")
 VOCABULARY = Vocabulary()
 """The names the summary is kept for (the shipped PlanDefinition's)."""
 
@@ -93,8 +94,8 @@ class ScoredScreen:
     authored: datetime
 
 
-def _upsert(connection: AsyncConnection, table: Table) -> Any:
-    builder = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+def _upsert(dialect: str, table: Table) -> Any:
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return builder(table)
 
 
@@ -102,12 +103,17 @@ def _key(table: Table) -> list[str]:
     return [column.name for column in table.primary_key.columns]
 
 
-def _moment(value: datetime) -> ColumnElement[datetime]:
-    return bound_moment(literal(value, UtcDateTime()))
+def _once_per_dialect(build: Callable[[str], T]) -> Callable[[AsyncConnection], T]:
+    """``build`` run once per dialect: the write path's statements are built once, with bound
+    parameters, so that each call only binds its values (building one costs more than running it)."""
+    built = cache(build)
+    return lambda connection: built(connection.dialect.name)
 
 
-def _age(received_at: datetime, authored: datetime) -> ColumnElement[int]:
-    return epoch_seconds(_moment(received_at)) - epoch_seconds(_moment(authored))
+def _age(authored: str) -> ColumnElement[int]:
+    """A screen's age at the call, in seconds, from the bound ``received_at`` and ``authored``."""
+    moment = [bound_moment(bindparam(name, type_=UtcDateTime())) for name in ("received_at", authored)]
+    return epoch_seconds(moment[0]) - epoch_seconds(moment[1])
 
 
 class ReportLabels:
@@ -128,7 +134,9 @@ class ReportLabels:
         self._known.update(found)
         added = missing - found.keys()
         if added:
-            statement = _upsert(connection, labels).on_conflict_do_nothing(index_elements=["label"])
+            statement = _upsert(connection.dialect.name, labels).on_conflict_do_nothing(
+                index_elements=["label"]
+            )
             await connection.execute(statement, [{"label": text} for text in sorted(added)])
             # Not remembered: this transaction may yet roll back.
             found |= await _label_ids(connection, added)
@@ -154,13 +162,14 @@ def patient_day_values(
     cards: Sequence[IssuedCard],
     ids: Mapping[str, int],
 ) -> dict[str, Any]:
-    """The call's contribution to its patient day (ages as SQL expressions, texts as label ids)."""
+    """The call's contribution to its patient day (texts as label ids), as ``patient_day_upsert`` binds it."""
     identifying = any(c.pathway_action not in VOCABULARY.off_pathway_actions for c in cards)
 
     def label(text: str | None) -> int | None:
         return ids[text] if identifying and text is not None else None
 
     values: dict[str, Any] = {
+        "received_at": call.received_at,
         "clinic": clinic_key(call.clinic),
         "day": utc_day(call.received_at),
         "patient_id": call.patient_id,
@@ -181,8 +190,8 @@ def patient_day_values(
             f"{fact}_label": ids[newest.value] if newest else None,
             f"{fact}_at": call.received_at if newest else None,
             f"{fact}_assessment": newest.assessment_id if newest else None,
-            f"{fact}_age": _age(call.received_at, newest.authored) if newest else None,
-            f"{fact}_least_age": _age(call.received_at, freshest.authored) if freshest else None,
+            f"{fact}_authored": newest.authored if newest else None,
+            f"{fact}_freshest": freshest.authored if freshest else None,
         }
     return values
 
@@ -198,8 +207,14 @@ def _least(new: ColumnElement[int], old: ColumnElement[int]) -> ColumnElement[in
     return case((old.is_(None), new), (new.is_(None), old), (new < old, new), else_=old)
 
 
-def patient_day_upsert(connection: AsyncConnection, values: Mapping[str, Any]) -> Insert:
-    statement = _upsert(connection, days).values(dict(values))
+def _patient_day_upsert(dialect: str) -> Insert:
+    ages = {
+        name: _age(authored)
+        for fact in SCREENS
+        for name, authored in ((f"{fact}_age", f"{fact}_authored"), (f"{fact}_least_age", f"{fact}_freshest"))
+    }
+    values = {column.name: ages.get(column.name, bindparam(column.name)) for column in days.columns}
+    statement = _upsert(dialect, days).values(values)
     new = statement.excluded
     earlier = and_(
         new.identified_at.is_not(None),
@@ -228,15 +243,21 @@ def patient_day_upsert(connection: AsyncConnection, values: Mapping[str, Any]) -
     return result
 
 
-def _adding_upsert(connection: AsyncConnection, table: Table, counters: Sequence[str]) -> Insert:
-    """A multi-row upsert that adds each row's ``counters`` to the stored ones."""
-    statement = _upsert(connection, table)
+patient_day_upsert = _once_per_dialect(_patient_day_upsert)
+"""The upsert of one call's patient day; bind ``patient_day_values``."""
+
+
+def _adding_upsert(dialect: str, table: Table, counters: Sequence[str]) -> Insert:
+    """A (multi-row) upsert that adds each row's ``counters`` to the stored ones."""
+    statement = _upsert(dialect, table)
     added = {name: table.c[name] + statement.excluded[name] for name in counters}
     result: Insert = statement.on_conflict_do_update(index_elements=_key(table), set_=added)
     return result
 
 
 CARD_COUNTERS = ("cards", "with_feedback", "accepted", "risk_decisions", "risk_decisions_matched")
+card_day_upsert = _once_per_dialect(lambda dialect: _adding_upsert(dialect, card_days, CARD_COUNTERS))
+override_day_upsert = _once_per_dialect(lambda dialect: _adding_upsert(dialect, override_days, ("items",)))
 
 
 def card_day_key(
@@ -264,12 +285,13 @@ async def summarise_call(
     if not cards and not had_assessments:
         return
     ids = await labels.ids(connection, labelled_texts(call, screens))
-    values = patient_day_values(call, call_id, screens, cards, ids)
-    await connection.execute(patient_day_upsert(connection, values))
+    await connection.execute(
+        patient_day_upsert(connection), patient_day_values(call, call_id, screens, cards, ids)
+    )
     if cards:
         key = card_day_key(call.clinic, call.user_id, call.workflow_point, call.received_at)
-        counts = {name: 0 for name in CARD_COUNTERS} | {"cards": len(cards)}
-        await connection.execute(_adding_upsert(connection, card_days, CARD_COUNTERS).values(key | counts))
+        counts = dict.fromkeys(CARD_COUNTERS, 0) | {"cards": len(cards)}
+        await connection.execute(card_day_upsert(connection), key | counts)
 
 
 @dataclass(frozen=True)
@@ -313,6 +335,13 @@ class NewFeedback:
     reason_code: str | None
 
 
+_MARK_SIGNED = (
+    update(days)
+    .where(*(days.c[name] == bindparam("k_" + name) for name in _key(days)))
+    .values(signed=True, signed_high=or_(days.c.signed_high, bindparam("high", type_=Boolean())))
+)
+
+
 async def mark_signed(connection: AsyncConnection, cards: Iterable[CardFacts]) -> None:
     """Each referral card's patient day: a referral was signed (on a high-risk card: that one too)."""
     rows = [
@@ -322,12 +351,7 @@ async def mark_signed(connection: AsyncConnection, cards: Iterable[CardFacts]) -
     ]
     if not rows:
         return
-    statement = (
-        update(days)
-        .where(*(days.c[name] == bindparam("k_" + name) for name in _key(days)))
-        .values(signed=True, signed_high=or_(days.c.signed_high, bindparam("high", type_=Boolean())))
-    )
-    await connection.execute(statement, rows)
+    await connection.execute(_MARK_SIGNED, rows)
 
 
 async def summarise_feedback(
@@ -362,13 +386,13 @@ async def summarise_feedback(
         dict(zip(_key(card_days), key, strict=True)) | row for key, row in counts.items() if any(row.values())
     ]
     if changed:
-        await connection.execute(_adding_upsert(connection, card_days, CARD_COUNTERS), changed)
+        await connection.execute(card_day_upsert(connection), changed)
     if overrides:
         rows = [
             dict(zip(_key(override_days), key, strict=True)) | {"items": items}
             for key, items in overrides.items()
         ]
-        await connection.execute(_adding_upsert(connection, override_days, ("items",)), rows)
+        await connection.execute(override_day_upsert(connection), rows)
     await mark_signed(connection, newly_accepted)
 
 
