@@ -145,7 +145,9 @@ def load_content(
     registry = ServiceRegistry.from_content(content)
     decider = DeciderByKind(
         {
-            "stratified-care": StratifiedCareDecider.from_content(content, registry, hierarchy),
+            "stratified-care": StratifiedCareDecider.from_content(
+                content, registry, hierarchy, licensed_dir=settings.licensed_content_dir
+            ),
             LETTERS_DECISION: SpineLettersDecider.from_content(
                 content, registry, settings.letter_templates_dir, hierarchy
             ),
