@@ -83,7 +83,11 @@ def build_card(
     suggestions = _suggestions(applied, new_uuid)
     return Card(
         uuid=card_id,
-        summary=card_summary(spec.title, applied.risk, referral_exists=applied.existing_request is not None),
+        summary=card_summary(
+            spec.title,
+            applied.risk if spec.risk_in_summary else None,
+            referral_exists=applied.existing_request is not None,
+        ),
         detail=card_detail(
             spec.description,
             inputs,

@@ -18,6 +18,9 @@ Project extensions on PlanDefinition.action:
 codes the card offers as CDS Hooks ``overrideReasons``.
 ``http://stratcare.org/fhir/StructureDefinition/cds-card-evidence`` (valueExpression, text/fhirpath): the
 record resources that made the action apply (e.g. the red-flag Conditions); the card detail names each one.
+``http://stratcare.org/fhir/StructureDefinition/cds-card-risk-in-summary`` (valueBoolean, default true):
+false keeps the risk band out of the card summary (a red-flag card: it takes precedence over stratified
+care).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from stratcare.pathways.terminology import Terminology
 
 OVERRIDE_REASONS_EXTENSION = "http://stratcare.org/fhir/StructureDefinition/cds-override-reasons"
 CARD_EVIDENCE_EXTENSION = "http://stratcare.org/fhir/StructureDefinition/cds-card-evidence"
+RISK_IN_SUMMARY_EXTENSION = "http://stratcare.org/fhir/StructureDefinition/cds-card-risk-in-summary"
 PATHWAY_SETTING_EXTENSION = "http://stratcare.org/fhir/StructureDefinition/pathway-setting"
 SCREEN_WINDOW_SETTING = "screenWindowDays"
 ORDER_WINDOW_SETTING = "orderWindowDays"
@@ -80,6 +84,8 @@ class ActionSpec:
     task: TaskDefinition | None = None
     """The questionnaire Task the card suggests, when definitionCanonical is an ActivityDefinition of kind
     Task (``tasks``)."""
+    risk_in_summary: bool = True
+    """Whether the card summary names the current risk band (``summary``); false for a red-flag card."""
 
 
 @dataclass(frozen=True)
@@ -190,6 +196,17 @@ def _evidence(action: JsonObject, origin: str, terminology: Terminology) -> Comp
     return _expression(expressions[0] or {}, f"{origin} card evidence", terminology)
 
 
+def _risk_in_summary(action: JsonObject, origin: str) -> bool:
+    values = [
+        extension.get("valueBoolean")
+        for extension in action.get("extension", [])
+        if extension.get("url") == RISK_IN_SUMMARY_EXTENSION
+    ]
+    if len(values) > 1 or any(not isinstance(value, bool) for value in values):
+        raise PathwayContentError(f"{origin}: at most one risk-in-summary extension, with a valueBoolean")
+    return values[0] if values else True
+
+
 def _action(
     action: JsonObject, index: int, content: ContentRepository, terminology: Terminology
 ) -> ActionSpec:
@@ -224,6 +241,7 @@ def _action(
         reasons=tuple(Concept.from_json(reason, origin) for reason in action.get("reason", [])),
         evidence=_evidence(action, origin, terminology),
         task=task,
+        risk_in_summary=_risk_in_summary(action, origin),
     )
 
 
