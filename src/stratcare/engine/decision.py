@@ -46,15 +46,22 @@ class StratifiedCareDecider:
         instruments: InstrumentCatalog,
         hierarchy: HierarchyLookup | None = None,
         workflow_points: WorkflowPoints | None = None,
+        capture_launch_url: str | None = None,
     ) -> None:
         self._pathways = pathways
         self._instruments = instruments
         self._hierarchy = hierarchy
         self._workflow_points = workflow_points
+        self._capture_launch_url = capture_launch_url
+        """The capture page's SMART launch URL: cards asking for a screen link it (none: no link)."""
 
     @classmethod
     def from_content(
-        cls, content: ContentRepository, registry: ServiceRegistry, hierarchy: HierarchyLookup | None = None
+        cls,
+        content: ContentRepository,
+        registry: ServiceRegistry,
+        hierarchy: HierarchyLookup | None = None,
+        capture_launch_url: str | None = None,
     ) -> StratifiedCareDecider:
         pathways = {
             service.planDefinition: load_pathway(content, service.planDefinition)
@@ -62,7 +69,8 @@ class StratifiedCareDecider:
             if service.decision == "stratified-care"
         }
         catalog = InstrumentCatalog.from_content(content)
-        return cls(pathways, catalog, hierarchy, WorkflowPoints.from_content(content))
+        points = WorkflowPoints.from_content(content)
+        return cls(pathways, catalog, hierarchy, points, capture_launch_url)
 
     async def consult_terminology(self, service: CdsService, record: PatientRecord) -> KnownSubsumptions:
         """The terminology server's answers about this record's codes (none without a server)."""
@@ -104,7 +112,7 @@ class StratifiedCareDecider:
         applied_actions = pathway.evaluate(inputs) if context.user_is_clinician else []
         cards = [
             IssuedCard(
-                card=build_card(applied, inputs, pathway.definition, new_uuid),
+                card=build_card(applied, inputs, pathway.definition, new_uuid, self._capture_launch_url),
                 pathway_action=applied.spec.id,
                 risk_group=applied.risk.value if applied.risk else None,
                 referral_suggested=applied.proposed_request is not None,
