@@ -230,6 +230,7 @@ class TestRolesOnEncounterStart:
             serviceRequests=searchset(),
             tasks=searchset(),
             userRole=role,
+            mentalHealthResponses=searchset(),
         )
         response = await client.post("/cds-services/start-back-encounter-start", json=request)
         assert response.status_code == 200, response.text

@@ -55,7 +55,7 @@ class TestPlainOutput:
         assert "Screening results" in plain
         assert "**" not in plain
         assert "\n- STarT Back Screening Tool" not in plain
-        assert "• STarT Back Screening Tool: total 7/9" in plain
+        assert "• STarT Back 7/9, psychosocial subscale" in plain
 
     def test_card_and_suggestion_uuids_are_shown_and_sent_back(self, plain: str) -> None:
         scenarios = plain[: plain.index("\npre-visit-journey ")]  # the journey has its own test

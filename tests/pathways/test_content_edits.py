@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from stratcare.content import ContentError, ContentRepository, default_content_root
-from stratcare.instruments.results import RiskGroup, ScreenDate
+from stratcare.instruments.results import ScreenDate
 from stratcare.pathways import Pathway, PathwayContentError, load_pathway
+from support.instrument_results import RiskGroup
 
 from .conftest import PLAN
 from .factories import SequentialUuids, inputs, start_back

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from stratcare.content import ContentRepository
-from stratcare.instruments.results import RiskGroup
 from stratcare.pathways import Pathway, load_pathway
+from support.instrument_results import RiskGroup
 
 from .factories import (
     CAUDA_EQUINA,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from stratcare.cdshooks.models import Card
-from stratcare.instruments.results import Chronicity, RiskGroup
+from stratcare.instruments.results import Chronicity
 from stratcare.pathways import Pathway, PathwayInputs
+from support.instrument_results import RiskGroup
 
 from .factories import (
     CAUDA_EQUINA,
@@ -196,9 +197,9 @@ class TestRiskGroups:
         given = inputs(start_back=start_back(RiskGroup.MEDIUM), nih=nih(Chronicity.ACUTE))
         [card] = cards_for(pathway, given)
         detail = card.detail or ""
-        assert "total 5/9, psychosocial 2/5, **medium risk**" in detail
-        assert "**medium risk**. Completed on 20 November 2026 (today)." in detail
-        assert "NIH chronic low back pain screen: acute or subacute" in detail
+        assert "STarT Back 5/9, psychosocial subscale 2/5: Medium risk" in detail
+        assert "Medium risk. Completed on 20 November 2026 (today)." in detail
+        assert "NIH chronic low back pain screen: Acute or subacute low back pain" in detail
         assert "QuestionnaireResponse" not in detail
         assert detail.startswith("Medium risk of persistent disabling back pain.")
 

@@ -6,8 +6,8 @@ import json
 
 from stratcare.cdshooks.models import Card
 from stratcare.content import ContentRepository
-from stratcare.instruments.results import RiskGroup
 from stratcare.pathways import Pathway, load_pathway
+from support.instrument_results import RiskGroup
 
 from .factories import SequentialUuids, inputs, start_back, start_back_rejected
 from .workflow_factories import (

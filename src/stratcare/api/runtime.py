@@ -146,7 +146,11 @@ def load_content(
     decider = DeciderByKind(
         {
             "stratified-care": StratifiedCareDecider.from_content(
-                content, registry, hierarchy, capture_launch_url(settings)
+                content,
+                registry,
+                hierarchy,
+                licensed_dir=settings.licensed_content_dir,
+                capture_launch_url=capture_launch_url(settings),
             ),
             LETTERS_DECISION: SpineLettersDecider.from_content(
                 content, registry, settings.letter_templates_dir, hierarchy

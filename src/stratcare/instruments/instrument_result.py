@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from stratcare.instruments.definition import BandRule, InstrumentDefinition
-from stratcare.instruments.results import ResponseSource
+from stratcare.instruments.results import ResponseRejected, ResponseSource
 
 JsonObject = dict[str, Any]
 
@@ -73,3 +73,7 @@ class InstrumentResult:
 def results_by_instrument(results: list[InstrumentResult], now: datetime | None = None) -> JsonObject:
     """The ``%results`` variable: each scored instrument's variables under its key."""
     return {result.key: result.variables(now) for result in results}
+
+
+ScoringOutcome = InstrumentResult | ResponseRejected
+"""What scoring one response yields: a result, or a refusal with every reason found."""

@@ -27,13 +27,12 @@ from stratcare.cdshooks.models import (
     Source,
     Suggestion,
 )
-from stratcare.instruments.results import RiskGroup
 from stratcare.pathways.codes import JsonObject
 from stratcare.pathways.definition import ActionSpec, PathwayDefinition, SourceSpec
 from stratcare.pathways.detail import card_detail
 from stratcare.pathways.inputs import PathwayInputs
 from stratcare.pathways.screen_links import screen_link
-from stratcare.pathways.summary import card_summary
+from stratcare.pathways.summary import NamedRisk, card_summary
 
 UuidFactory = Callable[[], UUID]
 
@@ -43,8 +42,8 @@ class AppliedAction:
     """An action whose conditions held (the RequestGroup.action of ``$apply``)."""
 
     spec: ActionSpec
-    risk: RiskGroup | None = None
-    """The STarT Back risk group the card may name: from a current scored screen only."""
+    risk: NamedRisk | None = None
+    """The risk band the card may name: from a current scored screen only."""
     proposed_request: JsonObject | None = None
     """The draft ServiceRequest to suggest, when the action defines a referral not yet requested."""
     existing_request: JsonObject | None = None
@@ -55,7 +54,7 @@ class AppliedAction:
     """The questionnaire Task to suggest, when the action defines one (``tasks``)."""
 
 
-def _source(source: SourceSpec) -> Source:
+def card_source(source: SourceSpec) -> Source:
     topic = source.topic
     return Source(
         label=source.label,
@@ -108,7 +107,7 @@ def build_card(
             applied.evidence,
         ),
         indicator=spec.indicator,
-        source=_source(definition.source),
+        source=card_source(definition.source),
         suggestions=suggestions,
         selectionBehavior=spec.selection_behavior if suggestions else None,
         overrideReasons=[
