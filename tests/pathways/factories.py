@@ -17,9 +17,9 @@ from stratcare.instruments.results import (
     ScreenDate,
     StartBackScore,
 )
+from stratcare.json_types import JsonObject
 from stratcare.pathways import PathwayInputs
 
-JsonObject = dict[str, Any]
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 AUTHORED = datetime(2026, 11, 20, 9, 15, tzinfo=UTC)
 START_BACK = "http://stratcare.org/fhir/Questionnaire/start-back"

@@ -9,6 +9,7 @@ from fhir.resources.R4B.task import Task
 
 from stratcare.content import ContentRepository
 from stratcare.instruments.results import RiskGroup
+from stratcare.json_types import JsonObject
 from stratcare.pathways import Pathway, load_pathway
 
 from .factories import CAUDA_EQUINA, LOW_BACK_PAIN, SequentialUuids, condition, inputs, start_back
@@ -21,8 +22,6 @@ from .workflow_factories import (
     staff,
     workflow,
 )
-
-JsonObject = dict[str, Any]
 
 
 @pytest.fixture(scope="module")

@@ -29,8 +29,7 @@ from stratcare.cdshooks.models import HookRequest
 from stratcare.cdshooks.paging import IncompleteSearch, all_pages
 from stratcare.errors import FhirServerError, Issue, PrefetchUnavailable
 from stratcare.fhir.client import FhirReader
-
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 _TOKEN = re.compile(r"\{\{\s*([A-Za-z0-9_.]+)\s*\}\}")
 # Spec 2.0 "Prefetch tokens identifying the user": derived from context.userId by its resource type.

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from stratcare.cdshooks.context import HookContext
@@ -32,11 +31,10 @@ from stratcare.instruments.results import (
     ScoringOutcome,
     StartBackScore,
 )
+from stratcare.json_types import JsonObject
 from stratcare.pathways import Pathway, PathwayInputs, load_pathway
 from stratcare.pathways.cards import build_card
 from stratcare.pathways.subsumption import NO_ANSWERS, KnownSubsumptions
-
-JsonObject = dict[str, Any]
 
 
 class StratifiedCareDecider:

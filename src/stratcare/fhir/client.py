@@ -6,14 +6,14 @@ The bearer token is attached per call and never stored on the client.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 import httpx
 from pydantic import SecretStr
 
 from stratcare.errors import FhirServerError
+from stratcare.json_types import JsonObject
 
-JsonObject = dict[str, Any]
 FHIR_JSON = "application/fhir+json"
 
 

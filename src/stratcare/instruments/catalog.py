@@ -7,8 +7,6 @@ A thin adapter kept while the engine still takes one typed field per instrument:
 
 from __future__ import annotations
 
-from typing import Any
-
 from stratcare.content import ContentRepository
 from stratcare.instruments.definition import InstrumentContentError
 from stratcare.instruments.instrument_result import InstrumentResult
@@ -23,8 +21,7 @@ from stratcare.instruments.results import (
     StartBackScore,
 )
 from stratcare.instruments.validation import response_source
-
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 START_BACK_URL = "http://stratcare.org/fhir/Questionnaire/start-back"
 NIH_SCREEN_URL = "http://stratcare.org/fhir/Questionnaire/nih-clbp-screen"

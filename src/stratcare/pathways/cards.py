@@ -26,7 +26,7 @@ from stratcare.cdshooks.models import (
     Suggestion,
 )
 from stratcare.instruments.results import RiskGroup
-from stratcare.pathways.codes import JsonObject
+from stratcare.json_types import JsonObject
 from stratcare.pathways.definition import ActionSpec, PathwayDefinition, SourceSpec
 from stratcare.pathways.detail import card_detail
 from stratcare.pathways.inputs import PathwayInputs

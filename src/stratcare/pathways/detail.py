@@ -18,7 +18,7 @@ from stratcare.instruments.results import (
     ResponseSource,
     StartBackScore,
 )
-from stratcare.pathways.codes import JsonObject
+from stratcare.json_types import JsonObject
 from stratcare.pathways.evidence import evidence_lines
 from stratcare.pathways.inputs import PathwayInputs
 from stratcare.pathways.referrals import ordered_at

@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from stratcare.instruments.results import NihScreenResult, ResponseRejected, StartBackScore
+from stratcare.json_types import JsonObject
 from stratcare.pathways.subsumption import NO_ANSWERS, KnownSubsumptions
 from stratcare.pathways.workflow import WorkflowFacts
-
-JsonObject = dict[str, Any]
 
 
 @dataclass(frozen=True, kw_only=True)

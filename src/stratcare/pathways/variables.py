@@ -51,8 +51,9 @@ from stratcare.instruments.results import (
     ResponseSource,
     StartBackScore,
 )
+from stratcare.json_types import JsonObject
 from stratcare.pathways.active_conditions import active_conditions
-from stratcare.pathways.inputs import JsonObject, PathwayInputs
+from stratcare.pathways.inputs import PathwayInputs
 from stratcare.pathways.screen_dates import recorded_date, screen_age_days
 from stratcare.pathways.workflow import bind_workflow
 

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from stratcare.fhir_datetime import parse_fhir_datetime
+from stratcare.json_types import JsonObject
 from stratcare.pathways.active_conditions import active_conditions
-from stratcare.pathways.codes import JsonObject
 
 SDC_TEMP = "http://hl7.org/fhir/uv/sdc/CodeSystem/temp"
 CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"

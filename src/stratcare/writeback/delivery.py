@@ -23,7 +23,8 @@ from pydantic import SecretStr
 
 from stratcare.errors import FhirServerError
 from stratcare.fhir.client import FHIR_JSON, outcome_diagnostics
-from stratcare.writeback.outbox import ClaimedWrite, JsonObject
+from stratcare.json_types import JsonObject
+from stratcare.writeback.outbox import ClaimedWrite
 from stratcare.writeback.targets import WritebackTargets
 
 HANDOFF_MAX_SECONDS = 300.0

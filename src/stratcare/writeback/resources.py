@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
 
 from stratcare.instruments.results import NihScreenResult, RiskGroup, StartBackScore
-
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 IDENTIFIER_SYSTEM = "http://stratcare.org/fhir/identifier/assessment-result"
 START_BACK_SYSTEM = "http://stratcare.org/fhir/CodeSystem/start-back"
