@@ -1,6 +1,7 @@
 """Reads from an EHR's FHIR server over httpx, turning transport failures into domain errors.
 
-Transport errors, timeouts, 429 and 5xx are *technical* (a retry may succeed); other 4xx are *logical*.
+Transport errors, timeouts and the statuses ``fhir.retryable`` names are *technical* (a retry may succeed);
+other 4xx are *logical*.
 The bearer token is attached per call and never stored on the client.
 """
 
@@ -12,6 +13,7 @@ import httpx
 from pydantic import SecretStr
 
 from stratcare.errors import FhirServerError
+from stratcare.fhir.retryable import is_retryable_status
 from stratcare.json_types import JsonObject
 
 FHIR_JSON = "application/fhir+json"
@@ -42,10 +44,6 @@ def _headers(token: SecretStr | None) -> dict[str, str]:
     if token is not None:
         headers["Authorization"] = f"Bearer {token.get_secret_value()}"
     return headers
-
-
-def _is_technical(status: int) -> bool:
-    return status == 429 or status >= 500
 
 
 class HttpxFhirClient:
@@ -99,7 +97,7 @@ class HttpxFhirClient:
 def _status_error(response: httpx.Response, what: str) -> FhirServerError:
     return FhirServerError(
         f"FHIR server answered {response.status_code} for {what}{outcome_diagnostics(response)}",
-        technical=_is_technical(response.status_code),
+        technical=is_retryable_status(response.status_code),
         status=response.status_code,
     )
 

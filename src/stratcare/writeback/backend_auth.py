@@ -21,6 +21,7 @@ from joserfc.jwk import ECKey, RSAKey
 from pydantic import SecretStr
 
 from stratcare.errors import FhirServerError
+from stratcare.fhir.retryable import is_retryable_status
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_LIFETIME_SECONDS = 300
@@ -99,10 +100,9 @@ class BackendServicesToken:
                 f"token endpoint unreachable: {type(exc).__name__}", technical=True
             ) from exc
         if response.is_error:
-            technical = response.status_code >= 500 or response.status_code == 429
             raise FhirServerError(
                 f"token endpoint answered {response.status_code}",
-                technical=technical,
+                technical=is_retryable_status(response.status_code),
                 status=response.status_code,
             )
         body = response.json()

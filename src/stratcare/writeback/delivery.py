@@ -4,9 +4,9 @@ Credentials, in order: the access token the hook call lent (``fhirAuthorization`
 for the first attempt only and never stored; else stratcare's own SMART Backend Services token when one is
 configured for that server; else none (open test servers).
 
-Failures are *transient* (connection errors, timeouts, 408, 429, 5xx, a lent token the server refused) or
-*permanent* (any other 4xx, e.g. an invalid Bundle, or a server that answers with something other than a
-transaction-response). The error text names status and server diagnostics, never a token.
+Failures are *transient* (connection errors, timeouts, the statuses ``fhir.retryable`` names, a lent token
+the server refused) or *permanent* (any other 4xx, e.g. an invalid Bundle, or a server that answers with
+something other than a transaction-response). The error text names status and server diagnostics, never a token.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pydantic import SecretStr
 
 from stratcare.errors import FhirServerError
 from stratcare.fhir.client import FHIR_JSON, outcome_diagnostics
+from stratcare.fhir.retryable import is_retryable_status
 from stratcare.json_types import JsonObject
 from stratcare.writeback.outbox import ClaimedWrite
 from stratcare.writeback.targets import WritebackTargets
@@ -154,7 +155,7 @@ class Deliverer:
             return _applied(response, url)
         error = f"POST {url} answered {response.status_code}{outcome_diagnostics(response)}"
         status = response.status_code
-        if status in (408, 429) or status >= 500:
+        if is_retryable_status(status):
             return DeliveryFailed(error, permanent=False, retry_after_seconds=self._retry_after(response))
         if lent_token and status in (401, 403):
             return DeliveryFailed(f"{error} (the lent token was refused)", permanent=False)
