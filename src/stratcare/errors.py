@@ -76,7 +76,16 @@ class FhirServerError(StratcareError):
     status_code = 502
     issue_code = "transient"
 
-    def __init__(self, message: str, *, technical: bool, status: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        technical: bool,
+        status: int | None = None,
+        retry_after_seconds: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.technical = technical
         self.status = status
+        self.retry_after_seconds = retry_after_seconds
+        """How long the server asked the caller to wait (``Retry-After``), if it did."""

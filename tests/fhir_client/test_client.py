@@ -91,3 +91,23 @@ async def test_a_body_that_is_not_json_is_a_logical_error() -> None:
         with pytest.raises(FhirServerError) as caught:
             await HttpxFhirClient(http).read(BASE, "Patient/p1", None)
     assert not caught.value.technical
+
+
+@respx.mock
+async def test_the_token_is_cut_from_the_error_text() -> None:
+    echo = {"resourceType": "OperationOutcome", "issue": [{"code": "security", "diagnostics": "bad s3cr3t"}]}
+    respx.post(BASE).mock(return_value=httpx.Response(400, json=echo))
+    async with httpx.AsyncClient() as http:
+        with pytest.raises(FhirServerError) as caught:
+            await HttpxFhirClient(http).transaction(BASE, BUNDLE, SecretStr("s3cr3t"))
+    assert caught.value.message == f"POST {BASE} answered 400: bad [redacted]"
+
+
+@respx.mock
+async def test_a_read_told_to_wait_says_how_long() -> None:
+    respx.get(f"{BASE}/Patient/p1").mock(return_value=httpx.Response(429, headers={"Retry-After": "7"}))
+    async with httpx.AsyncClient() as http:
+        with pytest.raises(FhirServerError) as caught:
+            await HttpxFhirClient(http).read(BASE, "Patient/p1?name=x", None)
+    assert (caught.value.technical, caught.value.retry_after_seconds) == (True, 7.0)
+    assert caught.value.message == f"GET {BASE}/Patient/p1 answered 429"
