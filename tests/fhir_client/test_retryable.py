@@ -12,11 +12,11 @@ import pytest
 import respx
 from joserfc.jwk import ECKey
 
-from stratcare.errors import FhirServerError
+from stratcare.errors import EhrError, EhrRejectedError, EhrTechnicalError
 from stratcare.fhir.client import HttpxFhirClient
-from stratcare.fhir.retryable import is_retryable_status
+from stratcare.fhir.retryable import is_retryable_status, status_error
 from stratcare.writeback.backend_auth import BackendServicesConfig, BackendServicesToken
-from stratcare.writeback.delivery import Deliverer, DeliveryFailed
+from stratcare.writeback.delivery import Deliverer
 from stratcare.writeback.outbox import ClaimedWrite
 
 RETRYABLE = [408, 429, 500, 501, 502, 503, 504, 599]
@@ -31,6 +31,16 @@ def test_timeouts_rate_limits_and_server_errors_may_pass_later(status: int) -> N
 @pytest.mark.parametrize("status", FINAL)
 def test_other_client_errors_are_final(status: int) -> None:
     assert not is_retryable_status(status)
+
+
+@pytest.mark.parametrize("status", RETRYABLE + FINAL)
+def test_the_error_for_a_status_follows_the_rule(status: int) -> None:
+    error = status_error("answered", status, retry_after_seconds=3.0)
+    assert (type(error), error.status) == (expected_class(status), status)
+
+
+def expected_class(status: int) -> type[EhrError]:
+    return EhrTechnicalError if is_retryable_status(status) else EhrRejectedError
 
 
 class TestEveryCallerFollowsTheRule:
@@ -49,18 +59,18 @@ class TestEveryCallerFollowsTheRule:
     @respx.mock
     async def test_a_read(self, http: httpx.AsyncClient, status: int) -> None:
         respx.get(f"{self.BASE}/Patient/p1").mock(return_value=httpx.Response(status))
-        with pytest.raises(FhirServerError) as caught:
+        with pytest.raises(EhrError) as caught:
             await HttpxFhirClient(http).read(self.BASE, "Patient/p1", None)
-        assert caught.value.technical is is_retryable_status(status)
+        assert type(caught.value) is expected_class(status)
 
     @pytest.mark.parametrize("status", STATUSES)
     @respx.mock
     async def test_a_delivery(self, http: httpx.AsyncClient, status: int) -> None:
         respx.post(self.BASE).mock(return_value=httpx.Response(status))
         write = ClaimedWrite(1, "k", UUID(int=1), self.BASE, {"resourceType": "Bundle"}, attempts=0)
-        outcome = await Deliverer(http, ehr_base_url=self.BASE).deliver(write)
-        assert isinstance(outcome, DeliveryFailed)
-        assert outcome.permanent is not is_retryable_status(status)
+        with pytest.raises(EhrError) as caught:
+            await Deliverer(http, ehr_base_url=self.BASE).deliver(write)
+        assert type(caught.value) is expected_class(status)
 
     @pytest.mark.parametrize("status", STATUSES)
     @respx.mock
@@ -71,6 +81,6 @@ class TestEveryCallerFollowsTheRule:
         config = BackendServicesConfig(
             token_url=self.TOKEN_URL, client_id="c", private_key_file=key_file, key_id="k", algorithm="ES384"
         )
-        with pytest.raises(FhirServerError) as caught:
+        with pytest.raises(EhrError) as caught:
             await BackendServicesToken(config, http).token()
-        assert caught.value.technical is is_retryable_status(status)
+        assert type(caught.value) is expected_class(status)

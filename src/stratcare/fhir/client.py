@@ -1,9 +1,9 @@
 """The one FHIR transport: reads and transactions against an EHR's FHIR server over httpx.
 
 Failures become domain errors. Transport errors, timeouts and the statuses ``fhir.retryable`` names are
-*technical* (a retry may succeed, after the server's ``Retry-After`` if it sent one); other 4xx, and answers
-that are not what FHIR promises, are *logical*. The bearer token is attached per call, never stored on the
-client, and cut from every error text (a server may echo it in its diagnostics).
+``EhrTechnicalError`` (a retry may succeed, after the server's ``Retry-After`` if it sent one); other 4xx,
+and answers that are not what FHIR promises, are ``EhrRejectedError``. The bearer token is attached per
+call, never stored on the client, and cut from every error text (a server may echo it in diagnostics).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Protocol
 import httpx
 from pydantic import SecretStr
 
-from stratcare.errors import FhirServerError
-from stratcare.fhir.retryable import is_retryable_status
+from stratcare.errors import EhrError, EhrRejectedError, EhrTechnicalError
+from stratcare.fhir.retryable import is_retryable_status, status_error
 from stratcare.json_types import JsonObject
 
 FHIR_JSON = "application/fhir+json"
@@ -36,7 +36,7 @@ class FhirReader(Protocol):
 
 class FhirWriter(Protocol):
     async def transaction(self, base_url: str, bundle: JsonObject, token: SecretStr | None) -> JsonObject:
-        """POST a transaction Bundle; the transaction-response Bundle, or FhirServerError."""
+        """POST a transaction Bundle; the transaction-response Bundle, or an ``EhrError``."""
         ...
 
 
@@ -75,14 +75,12 @@ class HttpxFhirClient:
             raise self._status_error(response, what, token)
         body = _json_body(response)
         if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
-            raise FhirServerError(f"{what} answered {response.status_code} without a Bundle", technical=False)
+            raise EhrRejectedError(f"{what} answered {response.status_code} without a Bundle")
         entries = body.get("entry") or []
         statuses = [str((entry.get("response") or {}).get("status", "")) for entry in entries]
         failed = [status for status in statuses if not status.startswith("2")]
         if failed:
-            raise FhirServerError(
-                f"{what}: transaction not applied (entry statuses {failed})", technical=False
-            )
+            raise EhrRejectedError(f"{what}: transaction not applied (entry statuses {failed})")
         return body
 
     async def _get_json(self, url: str, token: SecretStr | None) -> JsonObject | None:
@@ -94,27 +92,20 @@ class HttpxFhirClient:
             raise self._status_error(response, what, token)
         body = _json_body(response)
         if not isinstance(body, dict):
-            raise FhirServerError(
-                f"{what} answered {response.status_code} without a JSON object", technical=False
-            )
+            raise EhrRejectedError(f"{what} answered {response.status_code} without a JSON object")
         return body
 
     async def _send(self, sending: Awaitable[httpx.Response], what: str) -> httpx.Response:
         try:
             return await sending
         except httpx.HTTPError as exc:
-            raise FhirServerError(f"{what} failed: {type(exc).__name__}", technical=True) from exc
+            raise EhrTechnicalError(f"{what} failed: {type(exc).__name__}") from exc
 
-    def _status_error(self, response: httpx.Response, what: str, token: SecretStr | None) -> FhirServerError:
+    def _status_error(self, response: httpx.Response, what: str, token: SecretStr | None) -> EhrError:
         status = response.status_code
         message = _without_token(f"{what} answered {status}{outcome_diagnostics(response)}", token)
-        retryable = is_retryable_status(status)
-        return FhirServerError(
-            message,
-            technical=retryable,
-            status=status,
-            retry_after_seconds=self._retry_after(response) if retryable else None,
-        )
+        wait = self._retry_after(response) if is_retryable_status(status) else None
+        return status_error(message, status, wait)
 
     def _retry_after(self, response: httpx.Response) -> float | None:
         """``Retry-After`` as delay-seconds or an HTTP-date (RFC 9110 §10.2.3)."""

@@ -1,13 +1,14 @@
-"""Sends one outbox Bundle to its FHIR server and says whether a later attempt may succeed.
+"""Sends one outbox Bundle to its FHIR server; a failure's class says whether a later attempt may succeed.
 
 Credentials, in order: the access token the hook call lent (``fhirAuthorization``), handed over in memory
 for the first attempt only and never stored; else stratcare's own SMART Backend Services token when one is
 configured for that server; else none (open test servers).
 
 The Bundle goes out through the FHIR transport (``fhir.client``), which classifies failures. They are
-*transient* (connection errors, timeouts, the statuses ``fhir.retryable`` names, a lent token the server
-refused) or *permanent* (any other 4xx, e.g. an invalid Bundle, or a server that answers with something
-other than a transaction-response). The error text names status and server diagnostics, never a token.
+``EhrTechnicalError`` (connection errors, timeouts, the statuses ``fhir.retryable`` names, a lent token
+the server refused) or ``EhrRejectedError`` (any other 4xx, e.g. an invalid Bundle, or a server that
+answers with something other than a transaction-response). The error text names status and server
+diagnostics, never a token.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Protocol
 import httpx
 from pydantic import SecretStr
 
-from stratcare.errors import FhirServerError
+from stratcare.errors import EhrRejectedError, EhrTechnicalError
 from stratcare.fhir.client import FhirWriter, HttpxFhirClient
 from stratcare.writeback.outbox import ClaimedWrite
 from stratcare.writeback.targets import WritebackTargets
@@ -34,24 +35,11 @@ class TokenSource(Protocol):
     async def token(self) -> SecretStr: ...
 
 
-@dataclass(frozen=True)
-class Delivered:
-    """The server applied the transaction."""
-
-
-@dataclass(frozen=True)
-class DeliveryFailed:
-    error: str
-    permanent: bool
-    retry_after_seconds: float | None = None
-    """What the server asked for with ``Retry-After``, if anything."""
-
-
-DeliveryOutcome = Delivered | DeliveryFailed
-
-
 class WriteDeliverer(Protocol):
-    async def deliver(self, write: ClaimedWrite) -> DeliveryOutcome: ...
+    async def deliver(self, write: ClaimedWrite) -> None:
+        """Returns once the server applied the write; raises ``EhrTechnicalError`` when a later attempt
+        may succeed, ``EhrRejectedError`` when none can."""
+        ...
 
 
 def base_url_key(base_url: str) -> str:
@@ -112,26 +100,22 @@ class Deliverer:
         self._handoff = handoff if handoff is not None else TokenHandoff()
         self._backend = {base_url_key(url): source for url, source in (backend_tokens or {}).items()}
 
-    async def deliver(self, write: ClaimedWrite) -> DeliveryOutcome:
+    async def deliver(self, write: ClaimedWrite) -> None:
         base_url = write.fhir_server or self._ehr_base_url
         if not base_url:
-            return DeliveryFailed("no FHIR server: the hook sent none and no EHR base URL is set", True)
+            raise EhrRejectedError("no FHIR server: the hook sent none and no EHR base URL is set")
         if self._targets is not None and not self._targets.configured(base_url):
-            return DeliveryFailed(f"{base_url_key(base_url)} is not configured for write-back", True)
+            raise EhrRejectedError(f"{base_url_key(base_url)} is not configured for write-back")
         lent = self._handoff.take(write.key, base_url)
-        token = lent
-        try:
-            if token is None:
-                token = await self._backend_token(base_url)
-        except FhirServerError as exc:
-            return DeliveryFailed(f"no access token: {exc.message}", permanent=not exc.technical)
+        token = lent if lent is not None else await self._backend_token(base_url)
         try:
             await self._fhir.transaction(base_url, write.bundle, token)
-        except FhirServerError as exc:
-            if lent is not None and exc.status in (401, 403):
-                return DeliveryFailed(f"{exc.message} (the lent token was refused)", permanent=False)
-            return DeliveryFailed(exc.message, not exc.technical, exc.retry_after_seconds)
-        return Delivered()
+        except EhrRejectedError as refused:
+            if lent is None or refused.status not in (401, 403):
+                raise
+            # Another attempt goes with stratcare's own credentials, which the server may accept.
+            message = f"{refused.message} (the lent token was refused)"
+            raise EhrTechnicalError(message, status=refused.status) from refused
 
     async def _backend_token(self, base_url: str) -> SecretStr | None:
         source = self._backend.get(base_url_key(base_url))
