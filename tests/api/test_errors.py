@@ -134,4 +134,7 @@ async def test_unknown_paths_under_cds_services_are_404(client: httpx.AsyncClien
 
 async def test_a_trailing_slash_under_cds_services_is_redirected(client: httpx.AsyncClient) -> None:
     response = await client.get("/cds-services/?x=1")
-    assert (response.status_code, response.headers["location"]) == (307, "http://stratcare.test/cds-services?x=1")
+    assert (response.status_code, response.headers["location"]) == (
+        307,
+        "http://stratcare.test/cds-services?x=1",
+    )

@@ -8,9 +8,9 @@ import pytest
 from fhir.resources.R4B.task import Task
 
 from stratcare.content import ContentRepository
-from stratcare.instruments.results import RiskGroup
 from stratcare.json_types import JsonObject
 from stratcare.pathways import Pathway, load_pathway
+from support.instrument_results import RiskGroup
 
 from .factories import CAUDA_EQUINA, LOW_BACK_PAIN, SequentialUuids, condition, inputs, start_back
 from .workflow_factories import (
@@ -136,7 +136,8 @@ class TestRoles:
     def test_clinicians_see_risk_and_referral(self, pathway: Pathway) -> None:
         applied = pathway.evaluate(inputs(workflow=workflow(), start_back=start_back(RiskGroup.HIGH)))
         (action,) = applied
-        assert action.risk == RiskGroup.HIGH
+        assert action.risk is not None
+        assert action.risk.value == RiskGroup.HIGH
         assert action.proposed_request is not None
 
     def test_clinicians_get_the_screening_order_not_the_staff_task(self, pathway: Pathway) -> None:

@@ -9,11 +9,13 @@ import pytest
 from pydantic import SecretStr
 
 from stratcare.auth import AuthSettings, IssuerConfig
-from stratcare.instruments.results import ResponseSource, RiskGroup, StartBackScore
+from stratcare.instruments.instrument_result import InstrumentResult
+from stratcare.instruments.results import ResponseSource
 from stratcare.writeback.delivery import TokenHandoff
 from stratcare.writeback.intake import HookWriteback, LentToken, WritebackPlan
 from stratcare.writeback.settings import WritebackMode, WritebackSettings
 from stratcare.writeback.targets import WritebackTargets
+from support.instrument_results import start_back_result
 
 EHR = "https://ehr.example.org/fhir"
 SANDBOX = "https://launch.smarthealthit.org/v/r4/fhir"
@@ -22,15 +24,15 @@ ISSUER, OTHER_ISSUER = "https://ehr.example.org", "https://other.example.org"
 CALL = UUID(int=7)
 
 
-def score() -> StartBackScore:
+def score() -> InstrumentResult:
     source = ResponseSource(
         questionnaire="http://example.org/Questionnaire/start-back|1.0.0",
         response_id="qr-1",
         version_id="1",
         authored=datetime(2026, 11, 1, tzinfo=UTC),
     )
-    return StartBackScore(
-        source=source, instrument_version="1.0.0", total=7, psychosocial=5, risk_group=RiskGroup.HIGH
+    return start_back_result(
+        source=source, instrument_version="1.0.0", total=7, psychosocial=5, risk_group="high"
     )
 
 

@@ -26,7 +26,7 @@ from stratcare.engine.ports import (
 from stratcare.engine.record import PatientRecord, build_record
 from stratcare.errors import InvalidHookRequest, Issue, PrefetchUnavailable
 from stratcare.fhir.client import FhirReader
-from stratcare.instruments.results import ScoringOutcome
+from stratcare.instruments.instrument_result import ScoringOutcome
 from stratcare.json_types import JsonObject
 from stratcare.log_context import serving_hook_call
 from stratcare.pathways.subsumption import NO_ANSWERS, KnownSubsumptions

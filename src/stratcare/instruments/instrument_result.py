@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from stratcare.instruments.definition import BandRule, InstrumentDefinition
-from stratcare.instruments.results import ResponseSource
+from stratcare.instruments.results import ResponseRejected, ResponseSource
 from stratcare.json_types import JsonObject
 
 
@@ -71,3 +71,7 @@ class InstrumentResult:
 def results_by_instrument(results: list[InstrumentResult], now: datetime | None = None) -> JsonObject:
     """The ``%results`` variable: each scored instrument's variables under its key."""
     return {result.key: result.variables(now) for result in results}
+
+
+ScoringOutcome = InstrumentResult | ResponseRejected
+"""What scoring one response yields: a result, or a refusal with every reason found."""

@@ -112,7 +112,7 @@ def _risk_assessment(
             "outcome": {"text": spec.outcome},
             "qualitativeRisk": {
                 "coding": [result.band.qualitative_risk.as_json()],
-                "text": f"{result.band.band.display} ({result.definition.title})",
+                "text": f"{result.band.band.display.lower()} ({result.definition.short_name})",
             },
         }
     ]

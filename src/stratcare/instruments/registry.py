@@ -64,6 +64,8 @@ class UnavailableInstrument:
     url: str
     title: str
     reason: str
+    definition: InstrumentDefinition | None = None
+    """What the content declares about it (its key, so a refusal of it reaches the pathway)."""
 
 
 class InstrumentRegistry:
@@ -99,7 +101,9 @@ class InstrumentRegistry:
             try:
                 offered.append(_instrument(definition, questionnaire, licensed_dir, known))
             except WordingUnavailable as exc:
-                unavailable.append(UnavailableInstrument(definition.url, definition.title, str(exc)))
+                unavailable.append(
+                    UnavailableInstrument(definition.url, definition.title, str(exc), definition)
+                )
         return cls(offered, unavailable)
 
     def get(self, url: str) -> Instrument | None:

@@ -15,7 +15,7 @@ from uuid import UUID
 from pydantic import SecretStr
 
 from stratcare.cdshooks.models import Action
-from stratcare.instruments.results import ScoringOutcome
+from stratcare.instruments.instrument_result import ScoringOutcome
 from stratcare.writeback.delivery import TokenHandoff
 from stratcare.writeback.outbox import PendingWrite
 from stratcare.writeback.planner import plan_writes, system_actions
