@@ -8,6 +8,7 @@ import pytest
 from fhir.resources.R4B.task import Task
 
 from stratcare.content import ContentRepository
+from stratcare.json_types import JsonObject
 from stratcare.pathways import Pathway, load_pathway
 from support.instrument_results import RiskGroup
 
@@ -21,8 +22,6 @@ from .workflow_factories import (
     staff,
     workflow,
 )
-
-JsonObject = dict[str, Any]
 
 
 @pytest.fixture(scope="module")

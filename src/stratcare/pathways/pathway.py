@@ -18,11 +18,12 @@ from typing import Any
 
 from stratcare.cdshooks.models import Card
 from stratcare.content import ContentRepository
+from stratcare.json_types import JsonObject
 from stratcare.pathways.active_conditions import active_conditions
 from stratcare.pathways.cards import AppliedAction, UuidFactory, build_card
 from stratcare.pathways.definition import ActionSpec, PathwayDefinition, load_definition
 from stratcare.pathways.errors import PathwayContentError
-from stratcare.pathways.inputs import JsonObject, PathwayInputs
+from stratcare.pathways.inputs import PathwayInputs
 from stratcare.pathways.referrals import draft_service_request, existing_referral
 from stratcare.pathways.screen_dates import is_current
 from stratcare.pathways.subsumption import Subsumption
