@@ -130,7 +130,7 @@ class TestWritebackSettings:
         issuers = {"https://ehr.example.org": {"jwks_url": f"{EHR}/jwks", "writeback_servers": [EHR]}}
         monkeypatch.setenv("STRATCARE_JWT_ISSUERS", json.dumps(issuers))
         monkeypatch.setenv("STRATCARE_DATABASE_UPGRADE_ON_START", "false")
-        settings = Settings(_env_file=None)  # type: ignore[call-arg]
+        settings = Settings(_env_file=None)
         assert settings.writeback.allowlist == (OPEN_SERVER,)
         assert settings.jwt_issuers["https://ehr.example.org"].writeback_servers == (EHR,)
         assert settings.database_upgrade_on_start is False

@@ -51,7 +51,7 @@ def targets(
         name: IssuerConfig(jwks_url=f"{name}/jwks", writeback_servers=servers)
         for name, servers in (issuers or {}).items()
     }
-    return WritebackTargets.from_settings(writeback, AuthSettings(mode=auth, issuers=configs))  # type: ignore[arg-type]
+    return WritebackTargets.from_settings(writeback, AuthSettings(mode=auth, issuers=configs))
 
 
 def plan(
