@@ -8,13 +8,14 @@ import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
 from stratcare.cdshooks.models import Card
-from stratcare.instruments.results import Chronicity, RiskGroup
+from stratcare.instruments.results import Chronicity
 from stratcare.pathways import Pathway, PathwayInputs
 from stratcare.pathways.referral_tracking import (
     REFERRAL_IDENTIFIER_SYSTEM,
     ReferralStatus,
     referral_statuses,
 )
+from support.instrument_results import RiskGroup
 
 from .factories import (
     NOW,

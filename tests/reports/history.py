@@ -14,17 +14,11 @@ from uuid import uuid4
 
 from stratcare.cdshooks.models import Card, FeedbackItem, Source, Suggestion
 from stratcare.engine.ports import HookCallFacts, IssuedCard
-from stratcare.instruments.results import (
-    Chronicity,
-    NihScreenResult,
-    ResponseRejected,
-    ResponseSource,
-    RiskGroup,
-    ScoringOutcome,
-    StartBackScore,
-)
+from stratcare.instruments.instrument_result import ScoringOutcome
+from stratcare.instruments.results import ResponseRejected, ResponseSource
 from stratcare.pathways.referral_tracking import ReferralStatus
 from stratcare.store import SqlLedgers
+from support.instrument_results import nih_result, start_back_result
 
 START = datetime(2025, 3, 3, tzinfo=UTC)
 DAYS = 21
@@ -42,13 +36,13 @@ EDGE = timedelta(days=28)
 
 
 def risk_screen(risk: str, authored: datetime) -> ScoringOutcome:
-    source = ResponseSource(f"qr-{uuid4()}", "1", f"{START_BACK}|1.1", authored)
-    return StartBackScore(source, "1.1", total=5, psychosocial=3, risk_group=RiskGroup(risk))
+    return start_back_result(
+        ResponseSource(f"qr-{uuid4()}", "1", f"{START_BACK}|1.1", authored), risk_group=risk
+    )
 
 
-def chronicity_screen(chronicity: str, authored: datetime) -> ScoringOutcome:
-    source = ResponseSource(f"qn-{uuid4()}", "1", NIH, authored)
-    return NihScreenResult(source, "2014", "gt-6-months", "every-day", Chronicity(chronicity))
+def duration_screen(band: str, authored: datetime) -> ScoringOutcome:
+    return nih_result(ResponseSource(f"qn-{uuid4()}", "1", NIH, authored), chronicity=band)
 
 
 def rejected_screen(authored: datetime) -> ScoringOutcome:
@@ -93,7 +87,7 @@ class History:
         for _ in range(self.rng.choice((0, 1, 1, 2))):
             found.append(risk_screen(self.rng.choice(("low", "medium", "high")), received - self.age()))
         if self.rng.random() < 0.5:
-            found.append(chronicity_screen(self.rng.choice(("acute", "chronic")), received - self.age()))
+            found.append(duration_screen(self.rng.choice(("acute", "chronic")), received - self.age()))
         if self.rng.random() < 0.1:
             found.append(rejected_screen(received - self.age()))
         return found

@@ -124,11 +124,11 @@ def test_parts_of_days_and_clinician_filters_read_the_ledger(query: ReportQuery)
 
 
 async def test_the_migrations_backfill_equals_the_rebuild(history: SqlLedgers) -> None:
-    """Revision 0006 backfills the summary from the rows already stored, as the rebuild computes it
-    (from before 0006 no referral status was kept, so none signs a referral here)."""
+    """Revision 0007 backfills the summary from the rows already stored, as the rebuild computes it
+    (from before 0007 no referral status was kept, so none signs a referral here)."""
     async with history.engine.begin() as connection:
-        await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), "0005"))
-        await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "0006"))
+        await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), "0006"))
+        await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "0007"))
     async with history.engine.connect() as connection:
         backfilled = {table.name: await rows_of(connection, table) for table in SUMMARY}
     async with history.engine.begin() as connection:

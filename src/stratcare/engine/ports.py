@@ -9,7 +9,7 @@ from typing import Protocol
 from uuid import UUID
 
 from stratcare.cdshooks.models import Card, FeedbackItem
-from stratcare.instruments.results import ScoringOutcome
+from stratcare.instruments.instrument_result import ScoringOutcome
 from stratcare.pathways.referral_tracking import ReferralStatus
 from stratcare.writeback.outbox import PendingWrite
 

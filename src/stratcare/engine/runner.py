@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 from uuid import UUID
 
 from stratcare.cdshooks.context import HookContext, parse_context
@@ -26,14 +26,14 @@ from stratcare.engine.ports import (
 from stratcare.engine.record import PatientRecord, build_record
 from stratcare.errors import InvalidHookRequest, Issue, PrefetchUnavailable
 from stratcare.fhir.client import FhirReader
-from stratcare.instruments.results import ScoringOutcome
+from stratcare.instruments.instrument_result import ScoringOutcome
+from stratcare.json_types import JsonObject
 from stratcare.log_context import serving_hook_call
 from stratcare.pathways.referral_tracking import ReferralStatus, referral_statuses
 from stratcare.pathways.subsumption import NO_ANSWERS, KnownSubsumptions
 from stratcare.writeback.intake import HookWriteback, LentToken, WritebackPlan
 
 logger = logging.getLogger(__name__)
-JsonObject = dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
-from stratcare.pathways.codes import JsonObject
+from stratcare.json_types import JsonObject
 
 REFERRAL_IDENTIFIER_SYSTEM = "http://stratcare.org/fhir/sid/referral"
 SIGNED_STATUSES = frozenset({"active", "completed"})

@@ -10,18 +10,19 @@ from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stratcare.engine.ports import HookCallFacts, IssuedCard
-from stratcare.instruments.results import (
-    NihScreenResult,
-    ResponseRejected,
-    ResponseSource,
-    ScoringOutcome,
-    StartBackScore,
-)
+from stratcare.instruments.instrument_result import ScoringOutcome
+from stratcare.instruments.results import ResponseRejected, ResponseSource
 from stratcare.pathways.referral_tracking import ReferralStatus
 from stratcare.store import schema
 from stratcare.store.database import insert_or_ignore
 from stratcare.store.referral_statuses import record_referral_statuses
-from stratcare.store.report_summary import ReportLabels, ScoredScreen, summarise_call
+from stratcare.store.report_summary import (
+    SCREEN_COLUMNS,
+    ReportLabels,
+    ScoredScreen,
+    screen_value,
+    summarise_call,
+)
 from stratcare.writeback.outbox import OutboxState, PendingWrite
 
 
@@ -89,41 +90,39 @@ def _assessment_row(call_id: int, outcome: ScoringOutcome) -> dict[str, Any]:
     row: dict[str, Any] = {
         "hook_call_id": call_id,
         "instrument_version": None,
-        "total": None,
-        "psychosocial": None,
         "risk_group": None,
-        "duration_code": None,
-        "frequency_code": None,
-        "chronicity": None,
+        "band": None,
+        "scores": None,
+        "answers": None,
+        "flags": None,
         "rejection_reasons": None,
         **_source_columns(outcome.source),
     }
     if isinstance(outcome, ResponseRejected):
         row.update(kind="rejected", instrument=outcome.instrument, rejection_reasons=list(outcome.reasons))
         return row
-    row.update(kind="scored", instrument_version=outcome.instrument_version)
-    if isinstance(outcome, StartBackScore):
-        row.update(
-            total=outcome.total, psychosocial=outcome.psychosocial, risk_group=outcome.risk_group.value
-        )
-    elif isinstance(outcome, NihScreenResult):
-        row.update(
-            duration_code=outcome.duration_code,
-            frequency_code=outcome.frequency_code,
-            chronicity=outcome.chronicity.value,
-        )
+    band = outcome.band
+    row.update(
+        kind="scored",
+        instrument_version=outcome.version,
+        risk_group=band.alias if band else None,
+        band=band.band.code if band else None,
+        scores=dict(outcome.scores),
+        answers=dict(outcome.answers),
+        flags=list(outcome.flags),
+    )
     return row
 
 
 def scored_screens(rows: Sequence[dict[str, Any]], ids: Sequence[int]) -> list[ScoredScreen]:
     """The stored assessments the report summary keeps: scored, authored, with a risk group or a
-    chronicity."""
+    pain-duration band."""
     screens = []
     for row, assessment_id in zip(rows, ids, strict=True):
         if row["kind"] != "scored" or row["authored"] is None:
             continue
-        for fact, column in (("risk", "risk_group"), ("chronicity", "chronicity")):
-            if row[column] is not None:
+        for fact, column in SCREEN_COLUMNS.items():
+            if screen_value(fact, row[column]):
                 screens.append(ScoredScreen(fact, assessment_id, row[column], row["authored"]))
     return screens
 

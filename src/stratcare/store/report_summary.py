@@ -64,8 +64,9 @@ days, card_days, override_days, labels = (
     schema.report_override_days,
     schema.report_labels,
 )
-SCREEN_COLUMNS = {"risk": "risk_group", "chronicity": "chronicity"}
-"""The screen facts a patient day keeps, and the ``assessments`` column each comes from."""
+SCREEN_COLUMNS = {"risk": "risk_group", "duration": "band"}
+"""The screen facts a patient day keeps, and the ``assessments`` column each comes from: the STarT Back
+risk group (the band's alias), and the band of the pain-duration screen (one of ``screen_values``)."""
 SCREENS = tuple(SCREEN_COLUMNS)
 IDENTIFICATION_LABELS = {
     "clinician_label": "user_id",
@@ -83,12 +84,24 @@ def utc_day(moment: datetime) -> date:
     return as_utc(moment).date()
 
 
+def screen_values(fact: str, column: ColumnElement[Any]) -> ColumnElement[bool]:
+    """The assessments whose ``column`` gives ``fact``."""
+    if fact == "duration":
+        return column.in_(sorted(VOCABULARY.duration_bands))
+    return column.is_not(None)
+
+
+def screen_value(fact: str, value: str | None) -> bool:
+    """Whether an assessment's value of ``SCREEN_COLUMNS[fact]`` gives ``fact`` (``screen_values``)."""
+    return value in VOCABULARY.duration_bands if fact == "duration" else value is not None
+
+
 @dataclass(frozen=True)
 class ScoredScreen:
     """A stored scored assessment the summary keeps: which fact it gives, its id, value and authoring."""
 
     fact: str
-    """``risk`` or ``chronicity``."""
+    """``risk`` or ``duration``."""
     assessment_id: int
     value: str
     authored: datetime

@@ -35,6 +35,7 @@ from stratcare.store.report_summary import (
     SCREEN_COLUMNS,
     SCREENS,
     VOCABULARY,
+    screen_values,
 )
 from stratcare.store.reports_sql import epoch_seconds, utc_date
 
@@ -146,7 +147,9 @@ def _screen(keyed: CTE, fact: str) -> CTE:
             .label("rank"),
         )
         .select_from(keyed.join(assessments, assessments.c.hook_call_id == keyed.c.id))
-        .where(assessments.c.kind == "scored", value.is_not(None), assessments.c.authored.is_not(None))
+        .where(
+            assessments.c.kind == "scored", screen_values(fact, value), assessments.c.authored.is_not(None)
+        )
         .cte(f"{fact}_screens")
     )
     return select(ranked).where(ranked.c.rank == 1).cte(f"{fact}_newest")

@@ -3,7 +3,7 @@
 The summary answers a report over whole UTC days for the shipped vocabulary (``summarised``); others go
 to the ledger tables (``store.reports``), with the same result. The patient rows are the raw query's:
 per patient at a clinic, the first identifying call of the period (the earliest identifying day's), the
-newest screen of the period with a risk group (and with a chronicity) recent enough for the episode
+newest screen of the period with a risk group (and with a pain-duration band) recent enough for the episode
 window, and the referral flags of any day. A day's newest screen is kept with its age; when it is too
 old for the window but an older screen of that day is young enough (its least age), that day is read
 from the ledger tables, which happens only when one patient had calls on one day either side of the
@@ -40,6 +40,7 @@ from stratcare.store.report_summary import (
     SCREEN_COLUMNS,
     SCREENS,
     VOCABULARY,
+    screen_values,
 )
 from stratcare.store.reports_sql import day_number, day_period, epoch_seconds, period_start, utc_date
 
@@ -105,6 +106,7 @@ def _reopened(query: ReportQuery, fact: str) -> ColumnElement[int]:
             func.coalesce(calls.c.clinic, UNRECORDED_CLINIC) == days.c.clinic,
             utc_date(calls.c.received_at) == days.c.day,
             assessments.c.kind == "scored",
+            screen_values(fact, value),
             assessments.c.authored.is_not(None),
             epoch_seconds(calls.c.received_at) - epoch_seconds(assessments.c.authored) <= _window(query),
         )
@@ -178,7 +180,7 @@ def summary_patient_rows(query: ReportQuery) -> Select[Any]:
         facts.c.identified_at,
         named["fhir_server_label"].c.label.label("fhir_server"),
         named["risk"].c.label.label("risk_group"),
-        named["chronicity"].c.label.label("chronicity"),
+        named["duration"].c.label.label("duration_band"),
         facts.c.pended,
         facts.c.signed,
         facts.c.signed_high,

@@ -121,12 +121,14 @@ assessments = Table(
     Column("response_id", Text(), nullable=False),
     Column("response_version", Text()),
     Column("authored", UtcDateTime()),
-    Column("total", Integer()),
-    Column("psychosocial", Integer()),
+    # The band's alias, where the instrument declares one (the STarT Back risk group).
     Column("risk_group", String(16)),
-    Column("duration_code", String(64)),
-    Column("frequency_code", String(64)),
-    Column("chronicity", String(16)),
+    # The band code, the named scores, the answer codes by linkId and the raised flags, as the
+    # instrument's content declares them.
+    Column("band", String(64)),
+    Column("scores", _json()),
+    Column("answers", _json()),
+    Column("flags", _json()),
     Column("rejection_reasons", _json()),
     CheckConstraint("kind IN ('scored', 'rejected')", name="kind"),
 )
@@ -272,12 +274,12 @@ report_patient_days = Table(
     Column("risk_assessment", BigInteger()),
     Column("risk_age", BigInteger()),
     Column("risk_least_age", BigInteger()),
-    # The same for the chronicity screen.
-    Column("chronicity_label", BigInteger()),
-    Column("chronicity_at", UtcDateTime()),
-    Column("chronicity_assessment", BigInteger()),
-    Column("chronicity_age", BigInteger()),
-    Column("chronicity_least_age", BigInteger()),
+    # The same for the pain-duration screen's band (acute or chronic: the vocabulary's duration bands).
+    Column("duration_label", BigInteger()),
+    Column("duration_at", UtcDateTime()),
+    Column("duration_assessment", BigInteger()),
+    Column("duration_age", BigInteger()),
+    Column("duration_least_age", BigInteger()),
     # A card proposed a referral; one was signed; one on a high-risk card was signed.
     Column("pended", Boolean(), nullable=False),
     Column("signed", Boolean(), nullable=False),
@@ -291,7 +293,7 @@ report_patient_days = Table(
             postgresql_where=text(f"{fact}_age > {fact}_least_age"),
             sqlite_where=text(f"{fact}_age > {fact}_least_age"),
         )
-        for fact in ("risk", "chronicity")
+        for fact in ("risk", "duration")
     ),
 )
 

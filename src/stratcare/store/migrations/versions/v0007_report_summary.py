@@ -5,13 +5,14 @@ the rows already stored.
 Frozen: it does not import ``stratcare.store``, which moves on. The backfill computes what
 ``store.report_summary_rebuild`` computes at this revision (a test holds the two equal): for each patient,
 clinic and UTC day with a card or an assessment, the day's first call with a card other than a red flag,
-its newest scored screen with a risk group and with a chronicity (by call time, then id) with their ages
-in seconds and the least such age, and whether a card proposed, and a clinician signed, a referral; per
-clinic, clinician, workflow point and day, the cards and their verdicts; and the override items by reason.
+its newest scored screen with a risk group and with a pain-duration band (by call time, then id) with
+their ages in seconds and the least such age, and whether a card proposed, and a clinician signed, a
+referral; per clinic, clinician, workflow point and day, the cards and their verdicts; and the override
+items by reason.
 Nothing is signed by a ServiceRequest status yet: none was read before this revision.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -20,14 +21,16 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.types import TypeEngine
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
 RISK_ACTIONS = "'low-risk', 'medium-risk', 'high-risk'"
 OFF_PATHWAY_ACTIONS = "'red-flag'"
-REOPENABLE = ("risk", "chronicity")
+REOPENABLE = ("risk", "duration")
+DURATION_BANDS = "'acute', 'chronic'"
+"""The pain-duration screen's band codes (Questionnaire-nih-clbp-screen.json) at this revision."""
 """Partial indexes on the days whose newest screen is older than another of the day's."""
 SUMMARY_INDEXES = {
     "report_patient_days": "ix_report_patient_days_day",
@@ -90,7 +93,7 @@ def _create_tables() -> None:
         sa.Column("workflow_point_label", sa.BigInteger(), nullable=True),
         sa.Column("fhir_server_label", sa.BigInteger(), nullable=True),
         *_screen("risk"),
-        *_screen("chronicity"),
+        *_screen("duration"),
         sa.Column("pended", sa.Boolean(), nullable=False),
         sa.Column("signed", sa.Boolean(), nullable=False),
         sa.Column("signed_high", sa.Boolean(), nullable=False),
@@ -161,7 +164,7 @@ SCREEN = """
     row_number() OVER (PARTITION BY k.clinic, k.day, k.patient_id ORDER BY k.received_at DESC, a.id DESC)
       AS rank
   FROM keyed k JOIN assessments a ON a.hook_call_id = k.id
-  WHERE a.kind = 'scored' AND a.{value} IS NOT NULL AND a.authored IS NOT NULL
+  WHERE a.kind = 'scored' AND a.{value} {values} AND a.authored IS NOT NULL
 ),
 {fact}_newest AS (
   SELECT n.*, l.id AS label FROM {fact}_ranked n JOIN report_labels l ON l.label = n.value WHERE n.rank = 1
@@ -170,8 +173,8 @@ SCREEN = """
 PATIENT_DAYS = """
 INSERT INTO report_patient_days (clinic, day, patient_id, identified_at, identified_call, clinician_label,
   workflow_point_label, fhir_server_label, risk_label, risk_at, risk_assessment, risk_age, risk_least_age,
-  chronicity_label, chronicity_at, chronicity_assessment, chronicity_age, chronicity_least_age, pended,
-  signed, signed_high)
+  duration_label, duration_at, duration_assessment, duration_age, duration_least_age, pended, signed,
+  signed_high)
 WITH keyed AS (
   SELECT c.id, COALESCE(c.clinic, 'unrecorded') AS clinic, {day} AS day, c.patient_id, c.received_at,
     c.user_id, c.workflow_point, c.fhir_server
@@ -188,7 +191,7 @@ identifying AS (
   )
 ),
 {risk},
-{chronicity},
+{duration},
 flags AS (
   SELECT k.clinic, k.day, k.patient_id,
     max(CASE WHEN cards.referral_suggested THEN 1 ELSE 0 END) = 1 AS pended,
@@ -213,7 +216,7 @@ LEFT JOIN report_labels lu ON lu.label = i.user_id
 LEFT JOIN report_labels lw ON lw.label = i.workflow_point
 LEFT JOIN report_labels lf ON lf.label = i.fhir_server
 LEFT JOIN risk_newest r ON {same_day_r}
-LEFT JOIN chronicity_newest n ON {same_day_n}
+LEFT JOIN duration_newest n ON {same_day_n}
 LEFT JOIN flags ON {same_day_flags}
 """
 
@@ -224,7 +227,7 @@ SELECT DISTINCT text FROM (
   UNION SELECT workflow_point FROM hook_calls
   UNION SELECT fhir_server FROM hook_calls
   UNION SELECT risk_group FROM assessments WHERE kind = 'scored'
-  UNION SELECT chronicity FROM assessments WHERE kind = 'scored'
+  UNION SELECT band FROM assessments WHERE kind = 'scored'
 ) texts
 WHERE text IS NOT NULL
 ORDER BY text
@@ -264,8 +267,11 @@ def _backfill() -> None:
     connection = op.get_bind()
     functions = _functions(connection.dialect.name)
     screens = {
-        fact: SCREEN.format(fact=fact, value=value, **functions)
-        for fact, value in (("risk", "risk_group"), ("chronicity", "chronicity"))
+        fact: SCREEN.format(fact=fact, value=value, values=values, **functions)
+        for fact, value, values in (
+            ("risk", "risk_group", "IS NOT NULL"),
+            ("duration", "band", f"IN ({DURATION_BANDS})"),
+        )
     }
     patient_days = PATIENT_DAYS.format(
         day=functions["day"],
