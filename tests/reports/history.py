@@ -28,7 +28,7 @@ NIH = "http://stratcare.org/fhir/Questionnaire/nih-screen"
 CLINICS = ("Organization/clinic-a", "Organization/clinic-b", None)
 CLINICIANS = ("Practitioner/doc-1", "Practitioner/doc-2", "Practitioner/doc-3", None)
 POINTS = ("pre-visit", "rooming", "clinician", None)
-ACTIONS = ("red-flag", "screening-due", "low-risk", "medium-risk", "high-risk")
+ACTIONS = ("red-flag", "flag:phq9:item-9", "screening-due", "low-risk", "medium-risk", "high-risk")
 REASONS = ("patient-declined", "already-referred", None)
 STATUSES = ("draft", "active", "completed", "revoked", "on-hold")
 EDGE = timedelta(days=28)

@@ -3,6 +3,7 @@ from it equal reports read from the ledger tables, number for number, on SQLite 
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from stratcare.store.report_summary_rebuild import rebuild_report_summary
 from stratcare.store.reports import SqlReports
 from stratcare.store.reports_from_summary import summarised
 
-from .history import CLINICS, DAYS, EDGE, START, write_history
+from .history import CLINICS, DAYS, EDGE, START, History, issued, write_history
 
 SUMMARY = (schema.report_patient_days, schema.report_card_days, schema.report_override_days)
 
@@ -137,3 +138,17 @@ async def test_the_migrations_backfill_equals_the_rebuild(history: SqlLedgers) -
         rebuilt = {table.name: await rows_of(connection, table) for table in SUMMARY}
     assert all(backfilled.values())
     assert backfilled == rebuilt
+
+
+@pytest.mark.parametrize("from_summary", [True, False])
+async def test_red_flag_and_critical_flag_cards_identify_no_one(
+    ledgers: SqlLedgers, from_summary: bool
+) -> None:
+    history = History(random.Random(0))
+    for action in ("red-flag", "flag:phq9:item-9"):
+        async with ledgers.hook_ledger() as ledger:
+            await ledger.record(history.call("p1", str(CLINICS[0])), [], [issued(action)])
+    async with ledgers.engine.connect() as connection:
+        report = await SqlReports(connection, from_summary=from_summary).report(QUERIES[0])
+    assert report.patients == []
+    assert [row.cards for row in report.cards] == [2]

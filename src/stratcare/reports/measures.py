@@ -23,7 +23,8 @@ IDENTIFIED = Measure(
     "identified",
     "Patients identified",
     "Distinct patients for whom a hook call in the period, at the clinic, returned a stratified-care card "
-    "other than one that takes the patient off the pathway (a red flag): the pathway recognised back pain. "
+    "other than one that takes the patient off the pathway (a red flag) or one an instrument's critical "
+    "flag raised (PHQ-9 item 9): the pathway recognised back pain. "
     "The patient counts at the clinic, clinician, workflow point and period of the first such call.",
 )
 STRATIFIED = Measure(
@@ -127,12 +128,22 @@ class Vocabulary:
     """How the pathway's content names what the measures count (defaults: the shipped PlanDefinition)."""
 
     off_pathway_actions: frozenset[str] = frozenset({"red-flag"})
+    # Cards an instrument's critical flag raises (``flag:<instrument>:<flag>``, e.g. PHQ-9 item 9) are
+    # about that answer, not about back pain: they identify no one either.
+    flag_action_prefix: str = "flag:"
     risk_actions: frozenset[str] = frozenset({"low-risk", "medium-risk", "high-risk"})
     high_risk_group: str = "high"
     acute: str = "acute"
     # The band codes of the pain-duration screen (Questionnaire-nih-clbp-screen.json): the newest of these is
     # the patient's chronicity.
     duration_bands: frozenset[str] = frozenset({"acute", "chronic"})
+
+
+def identifies(vocabulary: Vocabulary, action: str) -> bool:
+    """Whether a card of pathway ``action`` identifies its patient (``IDENTIFIED``)."""
+    return action not in vocabulary.off_pathway_actions and not action.startswith(
+        vocabulary.flag_action_prefix
+    )
 
 
 def rate(numerator: int, denominator: int) -> float | None:

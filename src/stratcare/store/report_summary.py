@@ -44,7 +44,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stratcare.engine.ports import HookCallFacts, IssuedCard
-from stratcare.reports.measures import CLINICIAN_WORKFLOW, UNRECORDED_CLINIC, Vocabulary
+from stratcare.reports.measures import CLINICIAN_WORKFLOW, UNRECORDED_CLINIC, Vocabulary, identifies
 from stratcare.store import schema
 from stratcare.store.reports_sql import bound_moment, epoch_seconds
 from stratcare.store.schema import UtcDateTime, as_utc
@@ -176,7 +176,7 @@ def patient_day_values(
     ids: Mapping[str, int],
 ) -> dict[str, Any]:
     """The call's contribution to its patient day (texts as label ids), as ``patient_day_upsert`` binds it."""
-    identifying = any(c.pathway_action not in VOCABULARY.off_pathway_actions for c in cards)
+    identifying = any(identifies(VOCABULARY, card.pathway_action) for card in cards)
 
     def label(text: str | None) -> int | None:
         return ids[text] if identifying and text is not None else None

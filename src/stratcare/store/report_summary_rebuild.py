@@ -37,7 +37,7 @@ from stratcare.store.report_summary import (
     VOCABULARY,
     screen_values,
 )
-from stratcare.store.reports_sql import epoch_seconds, utc_date
+from stratcare.store.reports_sql import epoch_seconds, identifying_action, utc_date
 
 calls, assessments, cards, feedback = schema.hook_calls, schema.assessments, schema.cards, schema.feedback
 statuses = schema.referral_statuses
@@ -113,7 +113,7 @@ def _summarised_calls() -> CTE:
 def _identification(keyed: CTE) -> CTE:
     identifying = exists().where(
         cards.c.hook_call_id == keyed.c.id,
-        cards.c.pathway_action.not_in(sorted(VOCABULARY.off_pathway_actions)),
+        identifying_action(cards.c.pathway_action, VOCABULARY),
     )
     ranked = (
         select(

@@ -56,7 +56,7 @@ from stratcare.store.reports_from_summary import (
     summary_override_reasons_query,
     summary_patient_rows,
 )
-from stratcare.store.reports_sql import epoch_seconds, period_start
+from stratcare.store.reports_sql import epoch_seconds, identifying_action, period_start
 from stratcare.store.schema import UtcDateTime
 
 calls, assessments, cards, feedback = schema.hook_calls, schema.assessments, schema.cards, schema.feedback
@@ -95,7 +95,7 @@ def _period_calls(query: ReportQuery) -> CTE:
 def _identified(query: ReportQuery) -> CTE:
     identifying_card = exists().where(
         cards.c.hook_call_id == calls.c.id,
-        cards.c.pathway_action.not_in(sorted(query.vocabulary.off_pathway_actions)),
+        identifying_action(cards.c.pathway_action, query.vocabulary),
     )
     ranked = (
         select(

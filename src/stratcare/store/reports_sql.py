@@ -8,13 +8,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, Integer, String
+from sqlalchemy import BigInteger, Date, Integer, String, and_, not_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
-from stratcare.reports.measures import Granularity
+from stratcare.reports.measures import Granularity, Vocabulary
 
 
 class period_start(FunctionElement[str]):
@@ -134,3 +134,11 @@ def _day_number_sqlite(element: day_number, compiler: SQLCompiler, **kw: Any) ->
 @compiles(day_number, "postgresql")
 def _day_number_postgresql(element: day_number, compiler: SQLCompiler, **kw: Any) -> str:
     return f"({compiler.process(element.clauses, **kw)} - DATE '1970-01-01')"
+
+
+def identifying_action(action: ColumnElement[str], vocabulary: Vocabulary) -> ColumnElement[bool]:
+    """SQL for ``reports.measures.identifies``."""
+    return and_(
+        action.not_in(sorted(vocabulary.off_pathway_actions)),
+        not_(action.startswith(vocabulary.flag_action_prefix, autoescape=True)),
+    )

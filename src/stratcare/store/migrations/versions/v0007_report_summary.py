@@ -4,7 +4,8 @@ the rows already stored.
 
 Frozen: it does not import ``stratcare.store``, which moves on. The backfill computes what
 ``store.report_summary_rebuild`` computes at this revision (a test holds the two equal): for each patient,
-clinic and UTC day with a card or an assessment, the day's first call with a card other than a red flag,
+clinic and UTC day with a card or an assessment, the day's first call with a card other than a red flag
+or a critical-flag card,
 its newest scored screen with a risk group and with a pain-duration band (by call time, then id) with
 their ages in seconds and the least such age, and whether a card proposed, and a clinician signed, a
 referral; per clinic, clinician, workflow point and day, the cards and their verdicts; and the override
@@ -188,6 +189,7 @@ identifying AS (
   FROM keyed k
   WHERE EXISTS (
     SELECT 1 FROM cards WHERE cards.hook_call_id = k.id AND cards.pathway_action NOT IN ({off_pathway})
+      AND substr(cards.pathway_action, 1, 5) <> 'flag:'
   )
 ),
 {risk},
