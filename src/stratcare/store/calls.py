@@ -62,9 +62,10 @@ class SqlHookLedger:
             suggestions = [row for item in cards for row in _suggestion_rows(item)]
             if suggestions:
                 await self._insert(schema.card_suggestions, suggestions)
-        await summarise_call(self._connection, self._labels, call, call_id, screens, cards, bool(assessments))
         if referrals:
+            # Before this call's own patient day: earlier days first (see ``report_summary``'s lock order).
             await record_referral_statuses(self._connection, call, referrals)
+        await summarise_call(self._connection, self._labels, call, call_id, screens, cards, bool(assessments))
 
     async def _insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
         await self._connection.execute(insert(table), rows)

@@ -357,14 +357,17 @@ _MARK_SIGNED = (
 
 async def mark_signed(connection: AsyncConnection, cards: Iterable[CardFacts]) -> None:
     """Each referral card's patient day: a referral was signed (on a high-risk card: that one too)."""
+    marks: dict[tuple[Any, ...], bool] = {}
+    for card in cards:
+        if card.referral_suggested:
+            key = tuple(card.patient_day.values())
+            marks[key] = marks.get(key, False) or card.high_risk
     rows = [
-        {"k_" + name: value for name, value in card.patient_day.items()} | {"high": card.high_risk}
-        for card in cards
-        if card.referral_suggested
+        {"k_" + name: value for name, value in zip(_key(days), key, strict=True)} | {"high": high}
+        for key, high in sorted(marks.items())
     ]
-    if not rows:
-        return
-    await connection.execute(_MARK_SIGNED, rows)
+    if rows:
+        await connection.execute(_MARK_SIGNED, rows)
 
 
 async def summarise_feedback(
@@ -395,18 +398,22 @@ async def summarise_feedback(
         row["accepted"] += matched
         row["risk_decisions"] += decided * risk
         row["risk_decisions_matched"] += matched * risk
+    # Rows are locked in one order by every writer (patient days, then card days, then override days, each
+    # by key), so that a hook call and feedback for one patient at once never deadlock.
+    await mark_signed(connection, newly_accepted)
     changed = [
-        dict(zip(_key(card_days), key, strict=True)) | row for key, row in counts.items() if any(row.values())
+        dict(zip(_key(card_days), key, strict=True)) | row
+        for key, row in sorted(counts.items())
+        if any(row.values())
     ]
     if changed:
         await connection.execute(card_day_upsert(connection), changed)
     if overrides:
         rows = [
             dict(zip(_key(override_days), key, strict=True)) | {"items": items}
-            for key, items in overrides.items()
+            for key, items in sorted(overrides.items())
         ]
         await connection.execute(override_day_upsert(connection), rows)
-    await mark_signed(connection, newly_accepted)
 
 
 async def card_facts(
@@ -437,6 +444,7 @@ async def card_facts(
         )
         .select_from(cards.join(calls, calls.c.id == cards.c.hook_call_id))
         .where(cards.c.uuid.in_(wanted))
+        .order_by(cards.c.uuid)
     )
     if lock:
         query = query.with_for_update(of=cards)
