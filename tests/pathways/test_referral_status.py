@@ -9,6 +9,7 @@ from uuid import UUID
 
 import pytest
 
+from stratcare.cdshooks.services import ServiceRegistry
 from stratcare.content import ContentRepository
 from stratcare.pathways import Pathway, load_pathway
 from stratcare.pathways.referral_status import (
@@ -23,6 +24,8 @@ from .contract import applied, variables
 JsonObject = dict[str, Any]
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 PLAN = "http://stratcare.org/fhir/PlanDefinition/stratcare-referral-status"
+START_MSK_PLAN = "http://stratcare.org/fhir/PlanDefinition/start-msk-stratified-care"
+PAIN_PLATFORM_PLAN = "http://stratcare.org/fhir/PlanDefinition/pain-platform-stepped-care"
 STEP_2 = "http://stratcare.org/fhir/ActivityDefinition/pain-platform-low-intensity-cbt|1.0.0"
 OWNER = {"type": "Organization", "identifier": {"system": "urn:test", "value": "platform"}}
 REFERRAL_ID = UUID(int=7)
@@ -190,25 +193,24 @@ class TestStatusCards:
         assert spec.evidence.evaluate({"resourceType": "Patient"}, bound) == [request()]
 
 
-def test_pending_service_descriptors_are_valid_and_name_shipped_pathways(content: ContentRepository) -> None:
-    import json
-
-    from stratcare.cdshooks.canonicals import questionnaire_versions
-    from stratcare.cdshooks.services import ServiceRegistry
-    from stratcare.content import default_content_root
-
-    pending = sorted((default_content_root() / "hooks" / "pending").glob("*.json"))
-    descriptors = [json.loads(path.read_text("utf-8")) for path in pending]
-    registry = ServiceRegistry.from_descriptors(
-        descriptors, questionnaire_versions(content.all_of("Questionnaire"))
-    )
-    assert {d["id"] for d in descriptors} == {
-        "start-msk-patient-view",
-        "pain-platform-patient-view",
-        "referral-status-patient-view",
+def test_the_new_services_are_live_and_name_their_pathways_and_instruments(
+    content: ContentRepository,
+) -> None:
+    registry = ServiceRegistry.from_content(content)
+    expected = {
+        "start-msk-patient-view": (START_MSK_PLAN, ["http://stratcare.org/fhir/Questionnaire/start-msk"]),
+        "pain-platform-patient-view": (
+            PAIN_PLATFORM_PLAN,
+            ["http://stratcare.org/fhir/Questionnaire/phq-9", "http://stratcare.org/fhir/Questionnaire/gad-7"],
+        ),
+        "referral-status-patient-view": (PLAN, []),
     }
-    for descriptor in descriptors:
-        load_pathway(content, descriptor["planDefinition"])
-        assert registry.get(descriptor["id"]) is not None
-    platform = next(d for d in descriptors if d["id"] == "pain-platform-patient-view")
-    assert platform["prefetch"]["tasks"] == "Task?patient={{context.patientId}}&_count=50"
+    for service_id, (plan, instruments) in expected.items():
+        service = registry.get(service_id)
+        assert (service.planDefinition, service.instruments) == (plan, instruments)
+        load_pathway(content, service.planDefinition)
+    for service_id in ("pain-platform-patient-view", "referral-status-patient-view"):
+        prefetch = registry.get(service_id).prefetch
+        # The referral loop reads every status: neither search filters by status.
+        assert prefetch["serviceRequests"] == "ServiceRequest?patient={{context.patientId}}&_count=100"
+        assert prefetch["tasks"] == "Task?patient={{context.patientId}}&_count=100"

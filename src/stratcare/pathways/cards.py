@@ -4,7 +4,9 @@ Field by field: ``summary`` from the action title (risk wording rule in ``summar
 the action priority (table in ``card_mapping``); ``source`` from the PlanDefinition (title, documentation
 url, topic); ``detail`` from the action description, the record resources its evidence expression
 selected (``evidence``) and the screening results; ``suggestions`` from the ActivityDefinition (one
-draft-order suggestion) with ``selectionBehavior`` only when there is one;
+draft-order suggestion; for a referral into a receiving service's worklist, one suggestion whose two
+``create`` actions are the draft ServiceRequest and its Task, ``worklist_referral``) with
+``selectionBehavior`` only when there is one;
 ``overrideReasons`` from the action's override-reasons ValueSet; ``links`` from action.documentation.
 Every card and suggestion gets a uuid from the injected ``new_uuid``; absent fields are omitted, never
 empty or null.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from stratcare.cdshooks.models import (
@@ -30,6 +33,7 @@ from stratcare.pathways.definition import ActionSpec, PathwayDefinition, SourceS
 from stratcare.pathways.detail import card_detail
 from stratcare.pathways.inputs import PathwayInputs
 from stratcare.pathways.summary import NamedRisk, card_summary
+from stratcare.pathways.worklist_referral import with_worklist, worklist_task
 
 UuidFactory = Callable[[], UUID]
 
@@ -60,7 +64,9 @@ def card_source(source: SourceSpec) -> Source:
     )
 
 
-def _suggestions(applied: AppliedAction, new_uuid: UuidFactory) -> list[Suggestion] | None:
+def _suggestions(
+    applied: AppliedAction, new_uuid: UuidFactory, now: datetime
+) -> list[Suggestion] | None:
     if applied.spec.task is not None and applied.proposed_task is not None:
         title = applied.spec.task.title
         action = Action(type="create", description=title, resource=applied.proposed_task)
@@ -68,10 +74,18 @@ def _suggestions(applied: AppliedAction, new_uuid: UuidFactory) -> list[Suggesti
     referral, request = applied.spec.referral, applied.proposed_request
     if referral is None or request is None:
         return None
-    action = Action(
-        type="create", description=f"Draft order for signature: {referral.title}", resource=request
-    )
-    return [Suggestion(label=referral.title, uuid=new_uuid(), actions=[action])]
+    worklist = referral.worklist
+    referral_id = new_uuid() if worklist.routed else None
+    if referral_id is not None:
+        request = with_worklist(request, worklist, referral_id)
+    actions = [
+        Action(type="create", description=f"Draft order for signature: {referral.title}", resource=request)
+    ]
+    if worklist.task_owner is not None and referral_id is not None:
+        owner = worklist.task_owner.get("display") or "the receiving service"
+        task = worklist_task(request, worklist.task_owner, referral_id, now)
+        actions.append(Action(type="create", description=f"Task in the worklist of {owner}", resource=task))
+    return [Suggestion(label=referral.title, uuid=new_uuid(), actions=actions)]
 
 
 def build_card(
@@ -80,7 +94,7 @@ def build_card(
     """The card for one applied action."""
     spec = applied.spec
     card_id = new_uuid()
-    suggestions = _suggestions(applied, new_uuid)
+    suggestions = _suggestions(applied, new_uuid, inputs.now)
     return Card(
         uuid=card_id,
         summary=card_summary(spec.title, applied.risk, referral_exists=applied.existing_request is not None),

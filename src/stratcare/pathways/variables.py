@@ -16,6 +16,9 @@ Variables (also documented in the PlanDefinition's description, for content auth
 ``%results``, ``%rejected``
     The same values as one map each, by instrument key (``%results.phq9.flags``); an instrument without a
     scored (refused) response has no entry.
+``%unavailable``
+    By instrument key, ``{reason}`` for each instrument the service scores that is not offered here (a
+    licensed tool whose wording is not supplied); an available instrument has no entry.
 ``%ageYears``
     The patient's age in whole years at ``now`` from ``Patient.birthDate``, empty when there is no usable
     birthDate. A partial birthDate counts from the latest day it allows (``2010`` is 31 December 2010), so
@@ -28,6 +31,12 @@ Variables (also documented in the PlanDefinition's description, for content auth
     The active Conditions (see ``active_conditions``).
 ``%serviceRequests``
     The patient's ServiceRequests as given.
+``%referrals``
+    stratcare's own referrals among the ServiceRequests and Tasks, newest first, each with its current
+    status (``referral_status``: ``definition``, ``title``, ``status``, ``open``, ``resource``, ``request``,
+    ``task``, ``orderedOn``, ``ageDays``, ``statusReason``).
+``%stratificationTool``, ``%painSites``
+    Only for a pathway with the ``toolBySite`` setting (``stratification_tool``; bound by ``Pathway``).
 
 The date of a screen: ``screenedOn`` (the date as recorded, at its own precision: ``2026``, ``2026-11`` or
 ``2026-11-20``), ``datedBy`` (``'authored'``, or ``'lastUpdated'`` when the response has no usable authored
@@ -51,6 +60,7 @@ from stratcare.instruments.instrument_result import InstrumentResult
 from stratcare.instruments.results import ResponseRejected, ResponseSource
 from stratcare.pathways.active_conditions import active_conditions
 from stratcare.pathways.inputs import JsonObject, PathwayInputs
+from stratcare.pathways.referral_status import referral_variables, stratcare_referrals
 from stratcare.pathways.screen_dates import recorded_date, screen_age_days
 from stratcare.pathways.workflow import bind_workflow
 
@@ -104,7 +114,14 @@ def instrument_variables(inputs: PathwayInputs) -> dict[str, object]:
     for key in inputs.instrument_keys:
         variables[key] = copy.deepcopy(scored[key]) if key in scored else []
         variables[f"{key}Rejected"] = copy.deepcopy(refused[key]) if key in refused else []
-    return variables | {"results": scored, "rejected": refused}
+    unavailable = {key: {"reason": reason} for key, reason in inputs.unavailable.items()}
+    return variables | {"results": scored, "rejected": refused, "unavailable": unavailable}
+
+
+def referrals(inputs: PathwayInputs) -> list[JsonObject]:
+    """``%referrals``: stratcare's referrals for this patient with their status (see ``referral_status``)."""
+    found = stratcare_referrals(inputs.service_requests, inputs.tasks, inputs.patient_id)
+    return referral_variables(found, inputs.now)
 
 
 def _latest_birth_day(birth_date: object) -> date | None:
@@ -142,6 +159,7 @@ def bind_variables(inputs: PathwayInputs, settings: Mapping[str, object]) -> dic
             "encounter": copy.deepcopy(inputs.encounter) if inputs.encounter is not None else [],
             "conditions": copy.deepcopy(active_conditions(inputs.conditions)),
             "serviceRequests": copy.deepcopy(list(inputs.service_requests)),
+            "referrals": referrals(inputs),
         }
         | bind_workflow(inputs.workflow, inputs.encounter, inputs.conditions, inputs.now, settings)
     )

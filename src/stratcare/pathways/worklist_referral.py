@@ -37,6 +37,14 @@ class Worklist:
     performers: tuple[JsonObject, ...]
     task_owner: JsonObject | None
 
+    @property
+    def routed(self) -> bool:
+        """Whether the referral goes to a named receiving service (a performer or a worklist)."""
+        return bool(self.performers) or self.task_owner is not None
+
+
+NO_WORKLIST = Worklist(performers=(), task_owner=None)
+
 
 def _reference(extension: JsonObject, origin: str) -> JsonObject:
     reference = extension.get("valueReference")
