@@ -201,7 +201,10 @@ def test_the_new_services_are_live_and_name_their_pathways_and_instruments(
         "start-msk-patient-view": (START_MSK_PLAN, ["http://stratcare.org/fhir/Questionnaire/start-msk"]),
         "pain-platform-patient-view": (
             PAIN_PLATFORM_PLAN,
-            ["http://stratcare.org/fhir/Questionnaire/phq-9", "http://stratcare.org/fhir/Questionnaire/gad-7"],
+            [
+                "http://stratcare.org/fhir/Questionnaire/phq-9",
+                "http://stratcare.org/fhir/Questionnaire/gad-7",
+            ],
         ),
         "referral-status-patient-view": (PLAN, []),
     }

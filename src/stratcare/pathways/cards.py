@@ -64,9 +64,7 @@ def card_source(source: SourceSpec) -> Source:
     )
 
 
-def _suggestions(
-    applied: AppliedAction, new_uuid: UuidFactory, now: datetime
-) -> list[Suggestion] | None:
+def _suggestions(applied: AppliedAction, new_uuid: UuidFactory, now: datetime) -> list[Suggestion] | None:
     if applied.spec.task is not None and applied.proposed_task is not None:
         title = applied.spec.task.title
         action = Action(type="create", description=title, resource=applied.proposed_task)

@@ -47,7 +47,8 @@ def _codes(resource: JsonObject) -> str:
 
 
 def _dated(resource: JsonObject) -> str:
-    for element, label in (("recordedDate", "recorded"), ("onsetDateTime", "onset"), ("authoredOn", "ordered")):
+    dates = (("recordedDate", "recorded"), ("onsetDateTime", "onset"), ("authoredOn", "ordered"))
+    for element, label in dates:
         value = resource.get(element)
         if isinstance(value, str) and value:
             return f"{label} {_escape(value[:10])}"

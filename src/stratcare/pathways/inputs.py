@@ -26,9 +26,9 @@ class PathwayInputs:
     refusal with reasons; an instrument with no response has no entry. ``unavailable`` gives, by key, why
     an instrument the service scores is not offered here (a licensed tool whose wording is not supplied).
     ``conditions``, ``service_requests`` and ``tasks`` are the patient's resources as found (already
-    filtered to this patient); the pathway itself keeps only active Conditions. ``now`` must be timezone-aware: screens, orders and the
-    patient's age are all measured against it (each result's ``source.dated`` says when its response was
-    made; an undated response is never used for risk). ``hierarchy_answers`` are the terminology server's
+    filtered to this patient); the pathway itself keeps only active Conditions. ``now`` must be
+    timezone-aware: screens, orders and the patient's age are all measured against it (each result's
+    ``source.dated`` says when its response was made; an undated response is never used for risk). ``hierarchy_answers`` are the terminology server's
     answers to ``Pathway.hierarchy_questions`` for this record, if any.
     """
 
