@@ -28,8 +28,9 @@ class PathwayInputs:
     ``conditions``, ``service_requests`` and ``tasks`` are the patient's resources as found (already
     filtered to this patient); the pathway itself keeps only active Conditions. ``now`` must be
     timezone-aware: screens, orders and the patient's age are all measured against it (each result's
-    ``source.dated`` says when its response was made; an undated response is never used for risk). ``hierarchy_answers`` are the terminology server's
-    answers to ``Pathway.hierarchy_questions`` for this record, if any.
+    ``source.dated`` says when its response was made; an undated response is never used for risk).
+    ``hierarchy_answers`` are the terminology server's answers to ``Pathway.hierarchy_questions`` for this
+    record, if any.
     """
 
     patient_id: str
