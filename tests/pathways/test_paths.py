@@ -150,9 +150,8 @@ class TestScreening:
         [card] = cards_for(pathway, inputs())
         assert card.summary == "STarT Back screening is due"
         assert card.indicator == "info"
-        assert link_urls(card) == [KEELE_TOOL]
-        assert card.links is not None
-        assert card.links[0].type == "absolute"
+        assert link_urls(card) == []  # the tool's page is the card source; the screen itself is linked
+        assert card.source.url == KEELE_TOOL  # by SMART launch when configured (test_screen_links)
         assert created_codes(card) == {SCREENING_ORDER}
 
     def test_screening_is_not_ordered_twice(self, pathway: Pathway) -> None:
@@ -175,7 +174,7 @@ class TestScreening:
         assert created_codes(card) == {SCREENING_ORDER}
         assert "question 3 is not answered; question 9 is not answered" in (card.detail or "")
         assert "Answered on 20 November 2026 (today)" in (card.detail or "")
-        assert link_urls(card) == [KEELE_TOOL]
+        assert link_urls(card) == []
 
 
 class TestRiskGroups:

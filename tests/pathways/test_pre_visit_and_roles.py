@@ -137,7 +137,8 @@ class TestRoles:
     def test_clinicians_see_risk_and_referral(self, pathway: Pathway) -> None:
         applied = pathway.evaluate(inputs(workflow=workflow(), start_back=start_back(RiskGroup.HIGH)))
         (action,) = applied
-        assert action.risk is not None and action.risk.value == RiskGroup.HIGH
+        assert action.risk is not None
+        assert action.risk.value == RiskGroup.HIGH
         assert action.proposed_request is not None
 
     def test_clinicians_get_the_screening_order_not_the_staff_task(self, pathway: Pathway) -> None:

@@ -69,12 +69,21 @@ def test_summary_names_the_risk_group_iff_computed_from_a_current_screen(
     assert cards, "every scenario gives a card"
     score = risk_group(given)
     current = score is not None and "out of date" not in scenario and "undated" not in scenario
+    # Red flags take precedence over stratified care: that card never names a risk in its summary.
+    named_in_summary = current and "red flag" not in scenario
     for card in cards:
         named = {match.lower() for match in RISK_WORDS.findall(card.summary)}
-        assert named == ({score} if score and current else set()), card.summary
+        assert named == ({score} if score and named_in_summary else set()), card.summary
         risk = pathway.current_risk(given)
         assert (risk.value if risk else None) == (score if score and current else None)
         assert len(card.summary) < 140
+
+
+def test_the_red_flag_card_names_no_risk_but_lists_the_screen(pathway: Pathway) -> None:
+    [card] = pathway.apply(SCENARIOS["red flag, high"], SequentialUuids())
+    assert card.indicator == "critical"
+    assert not RISK_WORDS.search(card.summary), card.summary
+    assert "High risk" in (card.detail or "")
 
 
 def test_summary_says_when_a_referral_already_exists(pathway: Pathway) -> None:

@@ -20,7 +20,7 @@ from stratcare.api.security import (
     warn_auth_off,
     warn_open_fhir_servers,
 )
-from stratcare.capture.wiring import CaptureRuntime, build_capture
+from stratcare.capture.wiring import CaptureRuntime, build_capture, capture_launch_url
 from stratcare.cdshooks.models import DiscoveryResponse
 from stratcare.cdshooks.services import ServiceRegistry
 from stratcare.content import ContentRepository
@@ -146,7 +146,11 @@ def load_content(
     decider = DeciderByKind(
         {
             "stratified-care": StratifiedCareDecider.from_content(
-                content, registry, hierarchy, licensed_dir=settings.licensed_content_dir
+                content,
+                registry,
+                hierarchy,
+                licensed_dir=settings.licensed_content_dir,
+                capture_launch_url=capture_launch_url(settings),
             ),
             LETTERS_DECISION: SpineLettersDecider.from_content(
                 content, registry, settings.letter_templates_dir, hierarchy

@@ -4,7 +4,8 @@ The EHR opens ``/capture/launch?launch=…&iss=…``; the authorization server i
 ``{iss}/.well-known/smart-configuration`` (SMART App Launch 2.x), the user agent is sent there with
 ``response_type=code``, ``state`` and an S256 ``code_challenge`` (authlib's OAuth 2 client), and the code is
 exchanged at the token endpoint. The token response names the patient, the encounter and, from a CDS Hooks
-``smart`` link, the card's ``appContext`` (a JSON string: ``questionnaire``, ``workflowPoint``).
+``smart`` link, the card's ``appContext`` (a JSON string: ``questionnaire``, ``patient``, ``encounter``,
+``workflowPoint``; ``pathways/screen_links``), which ``launch_context`` turns into the screen to open.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from typing import Any
 import httpx
 from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
+
+from stratcare.capture.service import CaptureRefused
+from stratcare.capture.tickets import CaptureContext
 
 DISCOVERY_PATH = "/.well-known/smart-configuration"
 SCOPES = "launch openid fhirUser patient/Patient.rs patient/QuestionnaireResponse.cu"
@@ -139,4 +143,40 @@ def _launched(token: dict[str, Any]) -> LaunchedContext:
         app_context=app_context,
         access_token=str(token.get("access_token") or ""),
         expires_in_seconds=float(token.get("expires_in") or 300),
+    )
+
+
+def _text(app_context: dict[str, Any], key: str) -> str | None:
+    value = app_context.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise CaptureRefused(f"the launch's appContext.{key} is not a non-empty string")
+    return value
+
+
+def launch_context(iss: str, launched: LaunchedContext) -> CaptureContext:
+    """The screen a completed launch opens. The card's appContext says which Questionnaire and where in
+    the visit it was prompted; the token says whose record the EHR launched from, and it wins: an
+    appContext naming another patient, or another encounter than the token's, is refused, because the
+    answers would otherwise be filed against the wrong record."""
+    app_context = launched.app_context
+    questionnaire = _text(app_context, "questionnaire")
+    if questionnaire is None:
+        raise CaptureRefused("the launch did not say which questionnaire to show (appContext.questionnaire)")
+    patient = _text(app_context, "patient")
+    if patient is not None and patient != launched.patient_id:
+        raise CaptureRefused("the card was for another patient than the record the EHR launched from")
+    encounter = _text(app_context, "encounter")
+    if encounter is not None and launched.encounter_id is not None and encounter != launched.encounter_id:
+        raise CaptureRefused("the card was for another encounter than the one the EHR launched in")
+    prompted = _text(app_context, "workflowPoint") or "clinician"
+    return CaptureContext(
+        patient_id=launched.patient_id,
+        encounter_id=launched.encounter_id or encounter,
+        questionnaire=questionnaire,
+        fhir_server=iss,
+        prompted=prompted,
+        completed=_text(app_context, "completedAt") or prompted,
+        launch="smart",
     )

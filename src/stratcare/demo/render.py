@@ -66,7 +66,8 @@ def render_card(card: JsonObject) -> RenderableType:
             for action in suggestion.get("actions", [])
         ]
     for link in card.get("links", []):
-        parts.append(indented(Text(f"Link: {link['label']} <{link['url']}>"), 4))
+        kind = "SMART app link" if link["type"] == "smart" else "Link"
+        parts.append(indented(Text(f"{kind}: {link['label']} <{link['url']}>"), 4))
     reasons = ", ".join(reason["display"] for reason in card.get("overrideReasons", []))
     if reasons:
         parts.append(indented(Text(f"Override reasons: {reasons}"), 4))

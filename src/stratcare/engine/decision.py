@@ -74,12 +74,15 @@ class StratifiedCareDecider:
         scored: Mapping[str, list[ScoredInstrument]],
         hierarchy: HierarchyLookup | None = None,
         workflow_points: WorkflowPoints | None = None,
+        capture_launch_url: str | None = None,
     ) -> None:
         self._pathways = pathways
         self._instruments = instruments
         self._scored = scored
         self._hierarchy = hierarchy
         self._workflow_points = workflow_points
+        self._capture_launch_url = capture_launch_url
+        """The capture page's SMART launch URL: cards asking for a screen link it (none: no link)."""
 
     @classmethod
     def from_content(
@@ -88,6 +91,7 @@ class StratifiedCareDecider:
         registry: ServiceRegistry,
         hierarchy: HierarchyLookup | None = None,
         licensed_dir: Path | None = None,
+        capture_launch_url: str | None = None,
     ) -> StratifiedCareDecider:
         pathways = {
             service.planDefinition: load_pathway(content, service.planDefinition)
@@ -96,7 +100,8 @@ class StratifiedCareDecider:
         }
         instruments = InstrumentRegistry.from_content(content, licensed_dir=licensed_dir)
         scored = {service.id: service_instruments(service, instruments) for service in registry.all()}
-        return cls(pathways, instruments, scored, hierarchy, WorkflowPoints.from_content(content))
+        points = WorkflowPoints.from_content(content)
+        return cls(pathways, instruments, scored, hierarchy, points, capture_launch_url)
 
     async def consult_terminology(self, service: CdsService, record: PatientRecord) -> KnownSubsumptions:
         """The terminology server's answers about this record's codes (none without a server)."""
@@ -159,7 +164,7 @@ class StratifiedCareDecider:
             for flag in flagged
         ] + [
             IssuedCard(
-                card=build_card(applied, inputs, pathway.definition, new_uuid),
+                card=build_card(applied, inputs, pathway.definition, new_uuid, self._capture_launch_url),
                 pathway_action=applied.spec.id,
                 risk_group=applied.risk.value if applied.risk else None,
                 referral_suggested=applied.proposed_request is not None,

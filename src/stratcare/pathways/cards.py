@@ -7,7 +7,9 @@ selected (``evidence``) and the screening results; ``suggestions`` from the Acti
 draft-order suggestion; for a referral into a receiving service's worklist, one suggestion whose two
 ``create`` actions are the draft ServiceRequest and its Task, ``worklist_referral``) with
 ``selectionBehavior`` only when there is one;
-``overrideReasons`` from the action's override-reasons ValueSet; ``links`` from action.documentation.
+``overrideReasons`` from the action's override-reasons ValueSet; ``links`` from action.documentation, plus,
+when the action asks for a screen and the capture page's launch URL is known, a ``smart`` link opening it
+(``screen_links``).
 Every card and suggestion gets a uuid from the injected ``new_uuid``; absent fields are omitted, never
 empty or null.
 """
@@ -32,6 +34,7 @@ from stratcare.pathways.codes import JsonObject
 from stratcare.pathways.definition import ActionSpec, PathwayDefinition, SourceSpec
 from stratcare.pathways.detail import card_detail
 from stratcare.pathways.inputs import PathwayInputs
+from stratcare.pathways.screen_links import screen_link
 from stratcare.pathways.summary import NamedRisk, card_summary
 from stratcare.pathways.worklist_referral import with_worklist, worklist_task
 
@@ -86,16 +89,32 @@ def _suggestions(applied: AppliedAction, new_uuid: UuidFactory, now: datetime) -
     return [Suggestion(label=referral.title, uuid=new_uuid(), actions=actions)]
 
 
+def _links(spec: ActionSpec, inputs: PathwayInputs, launch_url: str | None) -> list[Link] | None:
+    links = [Link(label=link.label, url=link.url, type="absolute") for link in spec.links]
+    if spec.screen is not None and launch_url is not None:
+        point = inputs.workflow.workflow_point if inputs.workflow else "clinician"
+        links.append(screen_link(spec.screen, launch_url, inputs.patient_id, inputs.encounter_id, point))
+    return links or None
+
+
 def build_card(
-    applied: AppliedAction, inputs: PathwayInputs, definition: PathwayDefinition, new_uuid: UuidFactory
+    applied: AppliedAction,
+    inputs: PathwayInputs,
+    definition: PathwayDefinition,
+    new_uuid: UuidFactory,
+    launch_url: str | None = None,
 ) -> Card:
-    """The card for one applied action."""
+    """The card for one applied action; ``launch_url`` is the capture page's SMART launch URL, if any."""
     spec = applied.spec
     card_id = new_uuid()
     suggestions = _suggestions(applied, new_uuid, inputs.now)
     return Card(
         uuid=card_id,
-        summary=card_summary(spec.title, applied.risk, referral_exists=applied.existing_request is not None),
+        summary=card_summary(
+            spec.title,
+            applied.risk if spec.risk_in_summary else None,
+            referral_exists=applied.existing_request is not None,
+        ),
         detail=card_detail(
             spec.description,
             inputs,
@@ -112,5 +131,5 @@ def build_card(
             for reason in spec.override_reasons
         ]
         or None,
-        links=[Link(label=link.label, url=link.url, type="absolute") for link in spec.links] or None,
+        links=_links(spec, inputs, launch_url),
     )

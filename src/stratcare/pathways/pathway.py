@@ -103,9 +103,15 @@ class Pathway:
             )
         return None
 
-    def apply(self, inputs: PathwayInputs, new_uuid: UuidFactory) -> list[Card]:
-        """The CDS Hooks cards for ``inputs``; an empty list means nothing applies."""
-        return [build_card(applied, inputs, self.definition, new_uuid) for applied in self.evaluate(inputs)]
+    def apply(
+        self, inputs: PathwayInputs, new_uuid: UuidFactory, launch_url: str | None = None
+    ) -> list[Card]:
+        """The CDS Hooks cards for ``inputs``; an empty list means nothing applies. ``launch_url``: the
+        capture page's SMART launch URL, linked from cards that ask for a screen."""
+        return [
+            build_card(applied, inputs, self.definition, new_uuid, launch_url)
+            for applied in self.evaluate(inputs)
+        ]
 
     def _apply_action(
         self,
