@@ -121,14 +121,15 @@ def created_resources(card: JsonObject) -> list[JsonObject]:
     ]
 
 
-def content_copy(root: Path, plan_file: str, edit: Callable[[JsonObject], None]) -> Path:
-    """The shipped content under ``root`` with one PlanDefinition edited, as a clinic would edit it."""
+def content_copy(root: Path, edits: dict[str, Callable[[JsonObject], None]]) -> Path:
+    """The shipped content under ``root`` with PlanDefinitions edited (by file name), as a clinic would."""
     for folder in CONTENT_FOLDERS:
         shutil.copytree(default_content_root() / folder, root / folder)
-    path = root / "plan_definitions" / plan_file
-    plan = json.loads(path.read_text(encoding="utf-8"))
-    edit(plan)
-    path.write_text(json.dumps(plan), encoding="utf-8")
+    for plan_file, edit in edits.items():
+        path = root / "plan_definitions" / plan_file
+        plan = json.loads(path.read_text(encoding="utf-8"))
+        edit(plan)
+        path.write_text(json.dumps(plan), encoding="utf-8")
     return root
 
 

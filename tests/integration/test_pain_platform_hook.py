@@ -219,9 +219,8 @@ class TestClosingTheLoop:
 
         # The window is the clinic's: a clinic allowing 30 days is not warned at 20.
         thirty_days = setting_editor("acceptanceWindowDays", valueInteger=30)
-        content = content_copy(
-            tmp_path / "content", "PlanDefinition-stratcare-referral-status.json", thirty_days
-        )
+        edits = {"PlanDefinition-stratcare-referral-status.json": thirty_days}
+        content = content_copy(tmp_path / "content", edits)
         relaxed = settings(sqlite_url.replace(".db", "-relaxed.db"), content_dir=content)
         async with running_app(relaxed) as client:
             assert summaries(await call_service(client, STATUS, fhir_server, patient)) == [

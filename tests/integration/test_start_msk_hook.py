@@ -32,6 +32,8 @@ from .test_prefetch_search import PREFETCH_DEADLINE_SECONDS
 pytestmark = pytest.mark.integration
 SERVICE = "start-msk-patient-view"
 PLAN_FILE = "PlanDefinition-start-msk-stratified-care.json"
+START_BACK_SERVICE = "start-back-patient-view"
+START_BACK_PLAN_FILE = "PlanDefinition-start-back-stratified-care.json"
 ORDERS = "http://stratcare.org/fhir/CodeSystem/stratcare-orders"
 ACTIVITIES = "http://stratcare.org/fhir/ActivityDefinition/"
 NECK_PAIN = ("81680005", "Neck pain")
@@ -150,10 +152,13 @@ class TestToolBySiteSetting:
         patient = await record(fhir_http, LOW_BACK_PAIN, screen(6, 5))
         async with running_app(settings(sqlite_url, licensed_content_dir=licensed_dir)) as client:
             by_default = await call_service(client, SERVICE, fhir_server, patient)
+            [start_back] = await call_service(client, START_BACK_SERVICE, fhir_server, patient)
         assert by_default == [], "low back pain stays with STarT Back under the shipped setting"
+        assert start_back["summary"].startswith("STarT Back screening is due")
 
         msk_for_all = setting_editor("toolBySite", valueCode="stratification-tool-msk-for-all")
-        content = content_copy(tmp_path / "content", PLAN_FILE, msk_for_all)
+        edits = {PLAN_FILE: msk_for_all, START_BACK_PLAN_FILE: msk_for_all}
+        content = content_copy(tmp_path / "content", edits)
         switched = settings(
             str(sqlite_url).replace(".db", "-switched.db"),
             licensed_content_dir=licensed_dir,
@@ -161,4 +166,6 @@ class TestToolBySiteSetting:
         )
         async with running_app(switched) as client:
             [card] = await call_service(client, SERVICE, fhir_server, patient)
+            asked_by_start_back = await call_service(client, START_BACK_SERVICE, fhir_server, patient)
         assert card["summary"].startswith("STarT MSK medium risk")
+        assert asked_by_start_back == [], "the patient is not asked for both screens"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ from stratcare.pathways import Pathway, PathwayContentError, PathwayInputs, load
 from stratcare.pathways.referral_status import REFERRAL_IDENTIFIER_SYSTEM
 
 from .factories import NOW, SequentialUuids
+from .factories import condition as factory_condition
+from .factories import inputs as factory_inputs
 
 JsonObject = dict[str, Any]
 SNOMED = "http://snomed.info/sct"
@@ -270,3 +273,52 @@ class TestToolSettingChecks:
         content = content_copy(tmp_path, _name_missing_concept_map)
         with pytest.raises(PathwayContentError, match="no ConceptMap .*no-such-map"):
             load_pathway(content, MSK)
+
+
+START_BACK_PLAN = "http://stratcare.org/fhir/PlanDefinition/start-back-stratified-care"
+START_BACK_FILE = "plan_definitions/PlanDefinition-start-back-stratified-care.json"
+KNEE_PAIN = ("30989003", SNOMED)
+
+
+def asked_for(pathway: Pathway, *codes: tuple[str, str]) -> list[str]:
+    """The screening actions that apply for a patient with these Conditions and no screen on record."""
+    instruments = {key: DEFINITIONS[key] for key in ("startBack", "nih", "startMsk")}
+    given = factory_inputs(conditions=[factory_condition(code, system) for code, system in codes])
+    given = replace(given, instruments=instruments)
+    return [a.spec.id for a in pathway.evaluate(given) if a.spec.id.startswith("screening-due")]
+
+
+class TestNoPatientIsAskedForBothTools:
+    @pytest.mark.parametrize(
+        ("codes", "start_back", "start_msk"),
+        [
+            ([("279039007", SNOMED)], ["screening-due"], []),  # low back pain: STarT Back
+            ([("279039007", SNOMED), KNEE_PAIN], [], ["screening-due"]),  # multisite: STarT MSK
+            ([("M54.5", "http://hl7.org/fhir/sid/icd-10")], ["screening-due"], []),
+        ],
+    )
+    def test_the_tool_by_site_setting_picks_one_screen(
+        self,
+        pathway: Pathway,
+        msk: Pathway,
+        codes: list[tuple[str, str]],
+        start_back: list[str],
+        start_msk: list[str],
+    ) -> None:
+        assert asked_for(pathway, *codes) == start_back
+        assert asked_for(msk, *codes) == start_msk
+
+    def test_msk_for_all_asks_for_start_msk_instead_of_start_back(self, tmp_path: Path) -> None:
+        for folder in ("plan_definitions", "terminology", "questionnaires"):
+            shutil.copytree(default_content_root() / folder, tmp_path / folder)
+        for plan_file in (START_BACK_FILE, MSK_FILE):
+            plan = json.loads((tmp_path / plan_file).read_text(encoding="utf-8"))
+            for setting in plan["extension"]:
+                name, value = setting["extension"]
+                if name["valueString"] == "toolBySite":
+                    value["valueCode"] = "stratification-tool-msk-for-all"
+            (tmp_path / plan_file).write_text(json.dumps(plan), encoding="utf-8")
+        content = ContentRepository.load(tmp_path)
+        low_back = ("279039007", SNOMED)
+        assert asked_for(load_pathway(content, START_BACK_PLAN), low_back) == []
+        assert asked_for(load_pathway(content, MSK), low_back) == ["screening-due"]
