@@ -322,3 +322,39 @@ class TestNoPatientIsAskedForBothTools:
         low_back = ("279039007", SNOMED)
         assert asked_for(load_pathway(content, START_BACK_PLAN), low_back) == []
         assert asked_for(load_pathway(content, MSK), low_back) == ["screening-due"]
+
+
+STATUS_PLAN = "http://stratcare.org/fhir/PlanDefinition/stratcare-referral-status"
+
+
+def open_order(definition: str) -> JsonObject:
+    return {
+        "resourceType": "ServiceRequest",
+        "id": definition,
+        "status": "active",
+        "intent": "order",
+        "instantiatesCanonical": [f"http://stratcare.org/fhir/ActivityDefinition/{definition}|1.0.0"],
+        "code": {"text": definition},
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "authoredOn": "2026-10-31T09:00:00Z",  # 20 days before NOW
+    }
+
+
+class TestReferralStatusPathway:
+    @pytest.mark.parametrize(
+        ("definition", "expected"),
+        [
+            ("physiotherapy-referral", ["Referral not yet accepted: chase the receiving service"]),
+            ("start-back-screening-request", []),  # the clinic's own screening order, no referral
+            ("start-msk-screening-request", []),
+        ],
+    )
+    def test_only_referrals_to_another_service_are_followed(
+        self, content: ContentRepository, definition: str, expected: list[str]
+    ) -> None:
+        status = load_pathway(content, STATUS_PLAN)
+        found = cards(status, inputs(service_requests=(open_order(definition),)))
+        assert [card.summary for card in found] == expected
+        for card in found:
+            assert "Screening results" not in (card.detail or ""), "the service scores no instrument"
+            assert "ordered 2026-10-31" in (card.detail or "")

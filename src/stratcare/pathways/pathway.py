@@ -23,7 +23,12 @@ from stratcare.cdshooks.models import Card
 from stratcare.content import ContentRepository
 from stratcare.pathways.active_conditions import active_conditions
 from stratcare.pathways.cards import AppliedAction, UuidFactory, build_card
-from stratcare.pathways.definition import ActionSpec, PathwayDefinition, load_definition
+from stratcare.pathways.definition import (
+    ActionSpec,
+    PathwayDefinition,
+    load_definition,
+    screening_orders,
+)
 from stratcare.pathways.errors import PathwayContentError
 from stratcare.pathways.inputs import JsonObject, PathwayInputs
 from stratcare.pathways.referral_status import CLOSED_STATUSES, stratcare_referrals
@@ -46,11 +51,16 @@ class Pathway:
     """One PlanDefinition, checked and compiled once; ``apply`` is pure and thread-safe to share."""
 
     def __init__(
-        self, definition: PathwayDefinition, terminology: Terminology, tool_by_site: ToolBySite | None = None
+        self,
+        definition: PathwayDefinition,
+        terminology: Terminology,
+        tool_by_site: ToolBySite | None = None,
+        screening_orders: frozenset[str] = frozenset(),
     ) -> None:
         self.definition = definition
         self._terminology = terminology
         self._tool_by_site = tool_by_site
+        self._screening_orders = screening_orders
 
     @property
     def canonical(self) -> str:
@@ -67,7 +77,7 @@ class Pathway:
 
     def evaluate(self, inputs: PathwayInputs) -> list[AppliedAction]:
         """The applicable actions, in PlanDefinition order (raises PathwayContentError on bad content)."""
-        variables = bind_variables(inputs, self.definition.settings)
+        variables = bind_variables(inputs, self.definition.settings, self._screening_orders)
         if self._tool_by_site is not None:
             variables |= self._tool_by_site.variables(inputs.conditions)
         context: dict[str, Any] = copy.deepcopy(inputs.patient) if inputs.patient else {}
@@ -195,4 +205,4 @@ def load_pathway(
         tool_by_site = load_tool_by_site(content, definition.settings)
     except PathwayContentError as exc:
         raise PathwayContentError(f"PlanDefinition {canonical}: {exc}") from exc
-    return Pathway(definition, terminology, tool_by_site)
+    return Pathway(definition, terminology, tool_by_site, screening_orders(content))

@@ -2,7 +2,8 @@
 
 A ServiceRequest is stratcare's when it carries an identifier in ``REFERRAL_IDENTIFIER_SYSTEM`` (assigned
 when the suggestion is made) or when its ``instantiatesCanonical`` names one of stratcare's
-ActivityDefinitions (an EHR that re-keys a draft may drop the identifier but keeps the canonical). Its
+ActivityDefinitions (an EHR that re-keys a draft may drop the identifier but keeps the canonical), other than
+a screening order (an ActivityDefinition naming the Questionnaire to collect, ``cpg-collectWith``). Its
 Task is the one whose ``focus`` references it, literally (``ServiceRequest/<id>``) or logically by the same
 stratcare identifier; a Task whose focus carries a stratcare identifier counts even when its
 ServiceRequest was not fetched. Other patients' resources and entered-in-error ones are ignored.
@@ -97,16 +98,30 @@ def _focus_keys(task: JsonObject) -> tuple[str | None, set[str]]:
     return literal, _identifiers({"identifier": focus.get("identifier")})
 
 
+def _is_referral(request: JsonObject, screening_orders: frozenset[str]) -> bool:
+    if _identifiers(request):
+        return True
+    definition = _definition(request)
+    return definition is not None and definition not in screening_orders
+
+
 def stratcare_referrals(
-    service_requests: Iterable[JsonObject], tasks: Iterable[JsonObject], patient_id: str
+    service_requests: Iterable[JsonObject],
+    tasks: Iterable[JsonObject],
+    patient_id: str,
+    screening_orders: frozenset[str] = frozenset(),
 ) -> list[Referral]:
-    """The patient's stratcare referrals with their status, newest first (undated last)."""
+    """The patient's stratcare referrals with their status, newest first (undated last).
+
+    ``screening_orders`` are the canonicals (no version) of stratcare's ActivityDefinitions that order a
+    screen within the clinic, not a referral to another service: a request made from one is no referral.
+    """
     requests = [
         request
         for request in service_requests
         if request.get("status") != "entered-in-error"
         and _about(request, "subject", patient_id)
-        and (_identifiers(request) or _definition(request))
+        and _is_referral(request, screening_orders)
     ]
     live_tasks = [
         task for task in tasks if task.get("status") != "entered-in-error" and _about(task, "for", patient_id)

@@ -118,9 +118,9 @@ def instrument_variables(inputs: PathwayInputs) -> dict[str, object]:
     return variables | {"results": scored, "rejected": refused, "unavailable": unavailable}
 
 
-def referrals(inputs: PathwayInputs) -> list[JsonObject]:
+def referrals(inputs: PathwayInputs, screening_orders: frozenset[str] = frozenset()) -> list[JsonObject]:
     """``%referrals``: stratcare's referrals for this patient with their status (see ``referral_status``)."""
-    found = stratcare_referrals(inputs.service_requests, inputs.tasks, inputs.patient_id)
+    found = stratcare_referrals(inputs.service_requests, inputs.tasks, inputs.patient_id, screening_orders)
     return referral_variables(found, inputs.now)
 
 
@@ -147,8 +147,13 @@ def age_years(patient: JsonObject | None, now: datetime) -> int | None:
     return years if years >= 0 else None
 
 
-def bind_variables(inputs: PathwayInputs, settings: Mapping[str, object]) -> dict[str, object]:
-    """The FHIRPath variable map for one evaluation; absent values are empty collections."""
+def bind_variables(
+    inputs: PathwayInputs,
+    settings: Mapping[str, object],
+    screening_orders: frozenset[str] = frozenset(),
+) -> dict[str, object]:
+    """The FHIRPath variable map for one evaluation; absent values are empty collections.
+    ``screening_orders``: the ActivityDefinitions whose requests are no referrals (``referral_status``)."""
     age = age_years(inputs.patient, inputs.now)
     return (
         instrument_variables(inputs)
@@ -159,7 +164,7 @@ def bind_variables(inputs: PathwayInputs, settings: Mapping[str, object]) -> dic
             "encounter": copy.deepcopy(inputs.encounter) if inputs.encounter is not None else [],
             "conditions": copy.deepcopy(active_conditions(inputs.conditions)),
             "serviceRequests": copy.deepcopy(list(inputs.service_requests)),
-            "referrals": referrals(inputs),
+            "referrals": referrals(inputs, screening_orders),
         }
         | bind_workflow(inputs.workflow, inputs.encounter, inputs.conditions, inputs.now, settings)
     )
