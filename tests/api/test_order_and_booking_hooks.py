@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from stratcare.json_types import JsonObject
 from stratcare.settings import Settings
 from stratcare.store import schema
 
-JsonObject = dict[str, Any]
 SNOMED = "http://snomed.info/sct"
 CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 PATIENT = {"resourceType": "Patient", "id": "p1", "birthDate": "1970-05-14"}

@@ -11,7 +11,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -22,6 +21,7 @@ from capture.conftest import START_BACK, all_answers, capture_settings
 from capture.smart_server import SmartServer, running_smart_server
 from capture.test_pages import ticket_of
 from stratcare.api.app import create_app
+from stratcare.json_types import JsonObject
 from support.fhir_server import FhirTestServer, running_fhir_server
 
 pytestmark = pytest.mark.integration
@@ -29,7 +29,6 @@ CLIENT = "stratcare-capture"
 BASE = "http://stratcare.test"
 SNOMED = "http://snomed.info/sct"
 WAIT_SECONDS = 30.0
-JsonObject = dict[str, Any]
 
 
 @pytest.fixture(scope="module")

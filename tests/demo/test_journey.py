@@ -11,7 +11,8 @@ import pytest
 import pytest_asyncio
 from rich.console import Console
 
-from stratcare.demo.journey import JOURNEY, PATIENT, JourneyOutcome, play_journey
+from stratcare.demo.journey import JOURNEY, JourneyOutcome, play_journey
+from stratcare.demo.journey_record import PATIENT
 from stratcare.demo.player import play
 
 START_BACK = "http://stratcare.org/fhir/Questionnaire/start-back|1.0.0"

@@ -10,8 +10,8 @@ from stratcare.cdshooks.context import parse_context
 from stratcare.content import ContentRepository
 from stratcare.engine.record import PatientRecord, build_record
 from stratcare.engine.workflow import WorkflowPoints, user_roles, workflow_facts
+from stratcare.json_types import JsonObject
 
-JsonObject = dict[str, Any]
 HL7_ROLE = "http://terminology.hl7.org/CodeSystem/practitioner-role"
 CLINIC_ROLE = "http://stratcare.org/fhir/CodeSystem/clinic-role"
 

@@ -52,6 +52,8 @@ def test_every_answer_set_scores_as_the_published_rule_says(catalog: InstrumentR
         assert (score.scores["total"], score.scores["psychosocial"], risk_group_of(score)) == expected(
             codes
         ), codes
+        assert score.band is not None
+        assert score.band.alias is not None
         groups[RiskGroup(score.band.alias)] += 1
     # Counted by hand from the rule (items 1-4 free; subscale sizes weighted by 3 non-scoring and 2 scoring
     # bothersomeness codes): high = 13 subscale combinations x 16 = 208; low = 45 + 154 + 130 + 24 = 353.

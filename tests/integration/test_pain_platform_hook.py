@@ -18,6 +18,7 @@ import pytest
 
 from instruments.responses import GAD7, GAD7_ITEMS, PHQ9, PHQ9_ITEMS, frequency_response
 from stratcare.pathways.referral_status import REFERRAL_IDENTIFIER_SYSTEM
+from stratcare.settings import Settings
 from support.fhir_server import FhirTestServer
 
 from .conftest import make_settings, running_app, search_all
@@ -42,7 +43,7 @@ FIBROMYALGIA = ("203082005", "Fibromyalgia")
 JsonObject = dict[str, Any]
 
 
-def settings(sqlite_url: str, **overrides: object) -> Any:
+def settings(sqlite_url: str, **overrides: Any) -> Settings:
     return make_settings(
         sqlite_url,
         fhir_timeout_seconds=PREFETCH_DEADLINE_SECONDS,

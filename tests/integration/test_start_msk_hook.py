@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from instruments.responses import start_msk_response
+from stratcare.settings import Settings
 from support.fhir_server import FhirTestServer
 
 from .conftest import make_settings, running_app
@@ -50,7 +52,7 @@ def licensed_dir(tmp_path: Path) -> Path:
     return folder
 
 
-def settings(sqlite_url: str, **overrides: object) -> object:
+def settings(sqlite_url: str, **overrides: Any) -> Settings:
     return make_settings(
         sqlite_url,
         fhir_timeout_seconds=PREFETCH_DEADLINE_SECONDS,

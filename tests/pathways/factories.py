@@ -15,10 +15,10 @@ from stratcare.instruments.definition import InstrumentDefinition
 from stratcare.instruments.instrument_result import InstrumentResult
 from stratcare.instruments.registry import InstrumentRegistry
 from stratcare.instruments.results import Chronicity, ResponseRejected, ResponseSource, ScreenDate
+from stratcare.json_types import JsonObject
 from stratcare.pathways import PathwayInputs
 from support.instrument_results import RiskGroup
 
-JsonObject = dict[str, Any]
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 AUTHORED = datetime(2026, 11, 20, 9, 15, tzinfo=UTC)
 START_BACK = "http://stratcare.org/fhir/Questionnaire/start-back"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from stratcare.json_types import JsonObject
 from stratcare.pathways.workflow import WorkflowFacts
 
 from .factories import SNOMED, condition
 
-JsonObject = dict[str, Any]
 CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 SDC = "http://hl7.org/fhir/uv/sdc/CodeSystem/temp"
 MRI_LUMBAR = "394451000119106"

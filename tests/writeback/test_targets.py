@@ -51,7 +51,7 @@ def targets(
         name: IssuerConfig(jwks_url=f"{name}/jwks", writeback_servers=servers)
         for name, servers in (issuers or {}).items()
     }
-    return WritebackTargets.from_settings(writeback, AuthSettings(mode=auth, issuers=configs))  # type: ignore[arg-type]
+    return WritebackTargets.from_settings(writeback, AuthSettings(mode=auth, issuers=configs))
 
 
 def plan(
@@ -101,10 +101,21 @@ class TestWhereResultsGo:
     def test_the_lent_token_is_handed_over_for_the_target_only(self) -> None:
         handoff = TokenHandoff()
         writeback = HookWriteback(targets(allowlist=(CLINIC,)), handoff)
-        (write,) = plan(writeback, CLINIC, token="lent").queued
-        plan(writeback, SANDBOX, token="not-for-a-target")
+        for_target = plan(writeback, CLINIC, token="lent")
+        writeback.committed(for_target)
+        writeback.committed(plan(writeback, SANDBOX, token="not-for-a-target"))
+        (write,) = for_target.queued
         assert len(handoff) == 1
         assert handoff.take(write.key, CLINIC) == SecretStr("lent")
+
+    def test_the_lent_token_is_handed_over_only_once_the_writes_are_committed(self) -> None:
+        """Planning lends nothing: a call whose record is not committed queued no write to deliver."""
+        handoff, woken = TokenHandoff(), []
+        writeback = HookWriteback(targets(allowlist=(CLINIC,)), handoff, lambda: woken.append(True))
+        planned = plan(writeback, CLINIC, token="lent")
+        assert (len(handoff), woken) == (0, [])
+        writeback.committed(planned)
+        assert (len(handoff), woken) == (1, [True])
 
 
 class TestModes:

@@ -1,69 +1,71 @@
-"""Authenticates every CDS Hooks call before its body is read, so an unauthenticated caller learns nothing
-(not even whether its JSON parses or a service exists): a failure is a bare 401 with a Bearer challenge.
+"""The authentication edge of the CDS Hooks routes, set on their router rather than matched by path.
 
-CORS preflight requests carry no credentials by design and are answered by the CORS layer outside this one.
+The CDS router builds its routes as ``AuthenticatedRoute``: each authenticates the caller before FastAPI
+reads the body, resolves dependencies or looks the service up, so an unauthenticated caller learns nothing
+(not even whether its JSON parses or a service exists). A route added to that router cannot opt out.
+Any failure is ``Unauthorized``, which ``api.errors`` answers with ``unauthorized_response``: a bare 401
+with a Bearer challenge. The reason goes to the log at INFO, never to the caller.
+
+CORS preflight requests carry no credentials by design and are answered by the CORS layer outside the
+routes. The body-size and nesting limits (``api.limits``) apply to every request before any route.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.types import ASGIApp, Receive, Scope, Send
+from fastapi import Depends, Request, Response
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPBearer
 
 from stratcare.auth import Unauthorized, VerifiedClient
 
 logger = logging.getLogger(__name__)
 
-PROTECTED_PREFIX = "/cds-services"
 CLIENT_STATE_KEY = "cds_client"
 BEARER_SCHEME = HTTPBearer(
     auto_error=False,
     scheme_name="cdsClientJwt",
     description="A JWT signed by a trusted CDS client (CDS Hooks 2.0, 'Trusting CDS Clients').",
 )
+"""Declared on the CDS router for OpenAPI; the token itself is read and verified by ``AuthenticatedRoute``."""
 
 
-class AuthenticationMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+class AuthenticatedRoute(APIRoute):
+    """A route whose every request is authenticated first (the CDS router's ``route_class``)."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not _protected(scope):
-            await self.app(scope, receive, send)
-            return
-        request = Request(scope)
-        try:
-            client = await request.app.state.runtime.authenticator.authenticate(request)
-        except Unauthorized as exc:
-            logger.info("CDS client refused", extra={"reason": exc.reason, "path": request.url.path})
-            await _unauthorized(send)
-            return
-        scope.setdefault("state", {})[CLIENT_STATE_KEY] = client
-        await self.app(scope, receive, send)
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def authenticate_then_handle(request: Request) -> Response:
+            setattr(request.state, CLIENT_STATE_KEY, await _authenticate(request))
+            return await handle(request)
+
+        return authenticate_then_handle
 
 
-def _protected(scope: Scope) -> bool:
-    path: str = scope["path"]
-    return scope["method"] != "OPTIONS" and (
-        path == PROTECTED_PREFIX or path.startswith(PROTECTED_PREFIX + "/")
-    )
+async def _authenticate(request: Request) -> VerifiedClient | None:
+    try:
+        client: VerifiedClient | None = await request.app.state.runtime.authenticator.authenticate(request)
+    except Unauthorized as refusal:
+        logger.info("CDS client refused", extra={"reason": refusal.reason, "path": request.url.path})
+        raise
+    return client
 
 
-async def _unauthorized(send: Send) -> None:
-    headers = [(b"www-authenticate", b"Bearer"), (b"content-length", b"0")]
-    await send({"type": "http.response.start", "status": 401, "headers": headers})
-    await send({"type": "http.response.body", "body": b""})
+def unauthorized_response() -> Response:
+    """A bare 401 with a Bearer challenge: the caller is told nothing about why."""
+    return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def verified_client(
-    request: Request,
-    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER_SCHEME)],
-) -> VerifiedClient | None:
-    """The client the middleware verified (None with authentication off); declares the scheme in OpenAPI."""
-    client: VerifiedClient | None = getattr(request.state, CLIENT_STATE_KEY, None)
+async def verified_client(request: Request) -> VerifiedClient | None:
+    """The client its route verified (None with authentication off)."""
+    if not hasattr(request.state, CLIENT_STATE_KEY):
+        # Fail loudly: on a route that did not authenticate, None would read as "authentication is off".
+        raise RuntimeError("the CDS client is known only on an AuthenticatedRoute")
+    client: VerifiedClient | None = getattr(request.state, CLIENT_STATE_KEY)
     return client
 
 

@@ -108,7 +108,9 @@ async def callback(request: Request, runtime: RuntimeDep, code: str = "", state:
     if not state or state != pending.state or not code:
         return _refused(runtime, "The authorization answer does not match this launch; start it again.", 400)
     try:
-        launched = await exchange_code(str(capture.smart_client_id), _callback(request), pending, code, None)
+        launched = await exchange_code(
+            capture.http, str(capture.smart_client_id), _callback(request), pending, code
+        )
         screen = capture.service.open(launch_context(pending.iss, launched))
     except LaunchFailed as exc:
         return _refused(runtime, f"{exc}.", 502)

@@ -7,10 +7,12 @@ from uuid import UUID
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from stratcare.api.authentication import unauthorized_response
 from stratcare.api.responses import FastJSONResponse
+from stratcare.auth import Unauthorized
 from stratcare.errors import Issue, StratcareError, operation_outcome
 
 logger = logging.getLogger(__name__)
@@ -61,6 +63,10 @@ async def hook_instance_of(request: Request) -> str | None:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Unauthorized)
+    async def on_unauthorized(_: Request, __: Unauthorized) -> Response:
+        return unauthorized_response()
+
     @app.exception_handler(StratcareError)
     async def on_stratcare_error(request: Request, exc: StratcareError) -> JSONResponse:
         context = {"status": exc.status_code, "reason": exc.message}

@@ -3,9 +3,11 @@
 The EHR opens ``/capture/launch?launch=…&iss=…``; the authorization server is discovered from
 ``{iss}/.well-known/smart-configuration`` (SMART App Launch 2.x), the user agent is sent there with
 ``response_type=code``, ``state`` and an S256 ``code_challenge`` (authlib's OAuth 2 client), and the code is
-exchanged at the token endpoint. The token response names the patient, the encounter and, from a CDS Hooks
-``smart`` link, the card's ``appContext`` (a JSON string: ``questionnaire``, ``patient``, ``encounter``,
-``workflowPoint``; ``pathways/screen_links``), which ``launch_context`` turns into the screen to open.
+exchanged at the token endpoint over the service's shared httpx client (RFC 6749 §4.1.3, with the PKCE
+``code_verifier`` of RFC 7636 §4.5; a public client names itself with ``client_id``). The token response
+names the patient, the encounter and, from a CDS Hooks ``smart`` link, the card's ``appContext`` (a JSON
+string: ``questionnaire``, ``patient``, ``encounter``, ``workflowPoint``; ``pathways/screen_links``), which
+``launch_context`` turns into the screen to open.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from typing import Any
 
 import httpx
 from authlib.common.security import generate_token
-from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
+from authlib.oauth2 import OAuth2Client
 
 from stratcare.capture.service import CaptureRefused
 from stratcare.capture.tickets import CaptureContext
 
 DISCOVERY_PATH = "/.well-known/smart-configuration"
 SCOPES = "launch openid fhirUser patient/Patient.rs patient/QuestionnaireResponse.cu"
+TOKEN_TIMEOUT = httpx.Timeout(10.0)
 
 
 class LaunchFailed(Exception):
@@ -88,36 +91,35 @@ def authorization_request(
 
 
 async def exchange_code(
-    client_id: str,
-    redirect_uri: str,
-    pending: PendingLaunch,
-    code: str,
-    transport: httpx.AsyncBaseTransport | None,
+    http: httpx.AsyncClient, client_id: str, redirect_uri: str, pending: PendingLaunch, code: str
 ) -> LaunchedContext:
-    async with _client(client_id, redirect_uri, transport) as client:
-        try:
-            token = await client.fetch_token(
-                pending.token_endpoint,
-                grant_type="authorization_code",
-                code=code,
-                code_verifier=pending.code_verifier,
-            )
-        except (OAuthError, httpx.HTTPError, ValueError) as exc:
-            raise LaunchFailed("the EHR's authorization server did not issue a token") from exc
-    return _launched(dict(token))
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect_uri,
+        "client_id": client_id,
+        "code_verifier": pending.code_verifier,
+    }
+    headers = {"Accept": "application/json"}
+    try:
+        response = await http.post(pending.token_endpoint, data=form, headers=headers, timeout=TOKEN_TIMEOUT)
+        token = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise LaunchFailed("the EHR's authorization server did not issue a token") from exc
+    if not response.is_success or not isinstance(token, dict) or "error" in token:
+        raise LaunchFailed("the EHR's authorization server did not issue a token")
+    return _launched(token)
 
 
-def _client(
-    client_id: str, redirect_uri: str, transport: httpx.AsyncBaseTransport | None = None
-) -> AsyncOAuth2Client:
-    return AsyncOAuth2Client(
+def _client(client_id: str, redirect_uri: str) -> OAuth2Client:
+    """authlib's OAuth 2 client, for the authorization URL only (it sends nothing)."""
+    return OAuth2Client(
+        None,
         client_id=client_id,
         redirect_uri=redirect_uri,
         scope=SCOPES,
         code_challenge_method="S256",
         token_endpoint_auth_method="none",
-        transport=transport,
-        timeout=10.0,
     )
 
 

@@ -24,7 +24,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import parse_qsl
 
 import uvicorn
@@ -33,7 +32,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
+
 RESULT_PARAMETERS = frozenset({"_sort", "_count", "_include"})
 START_SECONDS = 20.0
 

@@ -18,7 +18,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -42,8 +41,8 @@ from stratcare.demo.journey_record import (
     seed,
 )
 from stratcare.demo.render import describe_result, indented, render_response, show
+from stratcare.json_types import JsonObject
 
-JsonObject = dict[str, Any]
 JOURNEY = "pre-visit-journey"
 DESCRIPTION = "appointment booked, portal Task, answers on the capture page, outbox, encounter starts"
 SERVICE_URL = "http://stratcare.local"

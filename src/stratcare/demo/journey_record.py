@@ -10,11 +10,10 @@ import re
 from datetime import datetime, timedelta
 from html import unescape
 from html.parser import HTMLParser
-from typing import Any
 
 from stratcare.demo.ehr_fhir import DemoEhr
+from stratcare.json_types import JsonObject
 
-JsonObject = dict[str, Any]
 PATIENT, ENCOUNTER, RECEPTION, GP = "demo-journey", "demo-journey-enc", "demo-reception", "demo-gp"
 SNOMED = "http://snomed.info/sct"
 START_BACK_CODES = "http://stratcare.org/fhir/CodeSystem/start-back"

@@ -4,15 +4,13 @@ uuids an EHR would send back as feedback."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.console import Console, Group, RenderableType
 from rich.json import JSON
 from rich.markdown import Markdown
 from rich.padding import Padding
 from rich.text import Text
 
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 INDICATOR_STYLES = {"info": "bold cyan", "warning": "bold yellow", "critical": "bold white on red"}
 

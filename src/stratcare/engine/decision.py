@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
 from stratcare.cdshooks.context import HookContext
@@ -36,8 +35,6 @@ from stratcare.pathways import Pathway, PathwayInputs, load_pathway
 from stratcare.pathways.cards import build_card
 from stratcare.pathways.flag_cards import critical_flag_cards
 from stratcare.pathways.subsumption import NO_ANSWERS, KnownSubsumptions
-
-JsonObject = dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 from uuid import UUID
 
 from stratcare.cdshooks.context import HookContext, parse_context
@@ -27,12 +27,12 @@ from stratcare.engine.record import PatientRecord, build_record
 from stratcare.errors import InvalidHookRequest, Issue, PrefetchUnavailable
 from stratcare.fhir.client import FhirReader
 from stratcare.instruments.instrument_result import ScoringOutcome
+from stratcare.json_types import JsonObject
 from stratcare.log_context import serving_hook_call
 from stratcare.pathways.subsumption import NO_ANSWERS, KnownSubsumptions
 from stratcare.writeback.intake import HookWriteback, LentToken, WritebackPlan
 
 logger = logging.getLogger(__name__)
-JsonObject = dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from stratcare.cdshooks.context import HookContext
 from stratcare.content import ContentRepository
 from stratcare.engine.record import PatientRecord, malformed_element, referenced_patient_id
+from stratcare.json_types import JsonObject
 from stratcare.pathways.workflow import WorkflowFacts
 
 WORKFLOW_POINT_MAP = "http://stratcare.org/fhir/ConceptMap/workflow-point-by-role"
 WORKFLOW_POINT_SYSTEM = "http://stratcare.org/fhir/CodeSystem/workflow-point"
 HOOK_SYSTEM = "https://cds-hooks.org/hooks"
 DEFAULT_POINT = "clinician"
-JsonObject = dict[str, object]
 
 
 @dataclass(frozen=True)

@@ -44,9 +44,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
 
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 EXTENSION_BASE = "http://stratcare.org/fhir/StructureDefinition/"
 ORDINAL_VALUE = "http://hl7.org/fhir/StructureDefinition/ordinalValue"

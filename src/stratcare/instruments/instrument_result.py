@@ -8,12 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from stratcare.instruments.definition import BandRule, InstrumentDefinition
 from stratcare.instruments.results import ResponseRejected, ResponseSource
-
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 
 @dataclass(frozen=True)

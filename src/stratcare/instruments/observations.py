@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from stratcare.instruments.definition import Coding, ObservationSpec
 from stratcare.instruments.instrument_result import InstrumentResult
-
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 

@@ -30,7 +30,7 @@ from stratcare.cdshooks.models import (
     Source,
     Suggestion,
 )
-from stratcare.pathways.codes import JsonObject
+from stratcare.json_types import JsonObject
 from stratcare.pathways.definition import ActionSpec, PathwayDefinition, SourceSpec
 from stratcare.pathways.detail import card_detail
 from stratcare.pathways.inputs import PathwayInputs

@@ -35,8 +35,9 @@ from dataclasses import dataclass
 
 from stratcare.cdshooks.models import Indicator, SelectionBehavior
 from stratcare.content import ContentError, ContentRepository
+from stratcare.json_types import JsonObject
 from stratcare.pathways.card_mapping import indicator_for, selection_for
-from stratcare.pathways.codes import Code, Concept, JsonObject
+from stratcare.pathways.codes import Code, Concept
 from stratcare.pathways.errors import PathwayContentError
 from stratcare.pathways.fhirpath import FHIRPATH_LANGUAGE, CompiledCondition, compile_condition
 from stratcare.pathways.referrals import ReferralDefinition, load_referral

@@ -16,7 +16,7 @@ from stratcare.instruments.card_lines import card_lines
 from stratcare.instruments.definition import InstrumentDefinition
 from stratcare.instruments.instrument_result import InstrumentResult
 from stratcare.instruments.results import ResponseRejected, ResponseSource
-from stratcare.pathways.codes import JsonObject
+from stratcare.json_types import JsonObject
 from stratcare.pathways.evidence import evidence_lines
 from stratcare.pathways.inputs import PathwayInputs
 from stratcare.pathways.referrals import ordered_at

@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from stratcare.instruments.definition import InstrumentDefinition
 from stratcare.instruments.instrument_result import InstrumentResult
 from stratcare.instruments.results import ResponseRejected
+from stratcare.json_types import JsonObject
 from stratcare.pathways.subsumption import NO_ANSWERS, KnownSubsumptions
 from stratcare.pathways.workflow import WorkflowFacts
 
-JsonObject = dict[str, Any]
 Outcome = InstrumentResult | ResponseRejected
 
 

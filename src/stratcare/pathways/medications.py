@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from stratcare.pathways.codes import JsonObject
+from stratcare.json_types import JsonObject
 
 
 def _concept(value: object) -> list[JsonObject]:

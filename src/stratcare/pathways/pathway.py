@@ -21,6 +21,7 @@ from typing import Any
 
 from stratcare.cdshooks.models import Card
 from stratcare.content import ContentRepository
+from stratcare.json_types import JsonObject
 from stratcare.pathways.active_conditions import active_conditions
 from stratcare.pathways.cards import AppliedAction, UuidFactory, build_card
 from stratcare.pathways.definition import (
@@ -30,7 +31,7 @@ from stratcare.pathways.definition import (
     screening_orders,
 )
 from stratcare.pathways.errors import PathwayContentError
-from stratcare.pathways.inputs import JsonObject, PathwayInputs
+from stratcare.pathways.inputs import PathwayInputs
 from stratcare.pathways.referral_status import CLOSED_STATUSES, stratcare_referrals
 from stratcare.pathways.referrals import draft_service_request, existing_referral
 from stratcare.pathways.screen_dates import is_current

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from stratcare.fhir_datetime import parse_fhir_datetime
-from stratcare.pathways.codes import JsonObject
+from stratcare.json_types import JsonObject
 
 REFERRAL_IDENTIFIER_SYSTEM = "http://stratcare.org/fhir/sid/referral"
 STRATCARE_DEFINITIONS = "http://stratcare.org/fhir/ActivityDefinition/"

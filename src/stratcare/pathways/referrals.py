@@ -17,7 +17,8 @@ from datetime import datetime
 
 from stratcare.content import ContentError, ContentRepository
 from stratcare.fhir_datetime import parse_fhir_datetime
-from stratcare.pathways.codes import Concept, JsonObject
+from stratcare.json_types import JsonObject
+from stratcare.pathways.codes import Concept
 from stratcare.pathways.errors import PathwayContentError
 from stratcare.pathways.inputs import PathwayInputs
 from stratcare.pathways.screen_dates import is_current

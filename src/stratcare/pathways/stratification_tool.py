@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from stratcare.content import ContentRepository
 from stratcare.instruments.tool_selection import MULTISITE, ConditionCode, pain_sites, resolve_tool
+from stratcare.json_types import JsonObject
 from stratcare.pathways.active_conditions import active_conditions
-from stratcare.pathways.codes import JsonObject
 from stratcare.pathways.errors import PathwayContentError
 
 TOOL_BY_SITE_SETTING = "toolBySite"

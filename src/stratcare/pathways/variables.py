@@ -58,8 +58,9 @@ from datetime import date, datetime
 
 from stratcare.instruments.instrument_result import InstrumentResult
 from stratcare.instruments.results import ResponseRejected, ResponseSource
+from stratcare.json_types import JsonObject
 from stratcare.pathways.active_conditions import active_conditions
-from stratcare.pathways.inputs import JsonObject, PathwayInputs
+from stratcare.pathways.inputs import PathwayInputs
 from stratcare.pathways.referral_status import referral_variables, stratcare_referrals
 from stratcare.pathways.screen_dates import recorded_date, screen_age_days
 from stratcare.pathways.workflow import bind_workflow

@@ -39,8 +39,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from stratcare.fhir_datetime import parse_fhir_datetime
+from stratcare.json_types import JsonObject
 from stratcare.pathways.active_conditions import active_conditions
-from stratcare.pathways.codes import JsonObject
 from stratcare.pathways.medications import ordered_medications
 
 SDC_TEMP = "http://hl7.org/fhir/uv/sdc/CodeSystem/temp"

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from stratcare.pathways.codes import JsonObject
+from stratcare.json_types import JsonObject
 from stratcare.pathways.errors import PathwayContentError
 from stratcare.pathways.referral_status import REFERRAL_IDENTIFIER_SYSTEM
 

@@ -23,7 +23,8 @@ from uuid import UUID
 
 from stratcare.cdshooks.models import Action
 from stratcare.instruments.instrument_result import InstrumentResult, ScoringOutcome
-from stratcare.writeback.outbox import JsonObject, PendingWrite
+from stratcare.json_types import JsonObject
+from stratcare.writeback.outbox import PendingWrite
 from stratcare.writeback.resources import Encounter, result_entries, result_identifier, transaction
 
 

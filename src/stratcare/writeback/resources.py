@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
 
 from stratcare.instruments.instrument_result import InstrumentResult
 from stratcare.instruments.observations import result_resources
-
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 IDENTIFIER_SYSTEM = "http://stratcare.org/fhir/identifier/assessment-result"
 _NAMESPACE = uuid.UUID("6f1c2a8e-3b7d-5e4f-9a10-2c3d4e5f6a7b")
