@@ -111,6 +111,7 @@ def test_a_response_with_neither_date_is_not_used_and_the_card_says_why(decider_
     assert issued.card.summary.startswith("STarT Back screen out of date or undated")
     assert issued.card.suggestions is not None  # a new screen is offered
     assert "The response has no date" in (issued.card.detail or "")
+    assert not issued.referral_suggested  # the screening order is no referral: reports count none
 
 
 def test_an_unreadable_authored_falls_back_to_last_updated(decider_and_registry: Any) -> None:

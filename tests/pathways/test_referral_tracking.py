@@ -7,8 +7,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from stratcare.pathways.referral_status import REFERRAL_IDENTIFIER_SYSTEM
 from stratcare.pathways.referral_tracking import (
-    REFERRAL_IDENTIFIER_SYSTEM,
     ReferralStatus,
     referral_statuses,
     with_referral_identifier,

@@ -10,8 +10,8 @@ from fhir.resources.R4B import get_fhir_model_class
 from stratcare.cdshooks.models import Card
 from stratcare.instruments.results import Chronicity
 from stratcare.pathways import Pathway, PathwayInputs
+from stratcare.pathways.referral_status import REFERRAL_IDENTIFIER_SYSTEM
 from stratcare.pathways.referral_tracking import (
-    REFERRAL_IDENTIFIER_SYSTEM,
     ReferralStatus,
     referral_statuses,
 )

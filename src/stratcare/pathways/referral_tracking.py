@@ -1,9 +1,10 @@
 """Telling whether a referral stratcare proposed was signed, from the ServiceRequest the EHR holds.
 
 The draft ServiceRequest a card suggests carries a business identifier in ``REFERRAL_IDENTIFIER_SYSTEM``
-whose value is the card's uuid: the EHR keeps identifiers when it creates the resource, whatever id it
-assigns, so a later hook that prefetches (or fetches) the patient's ServiceRequests sees the same request
-again, with the status the EHR has given it since. FHIR R4 ServiceRequest.status: ``draft`` until the
+whose value is the card's uuid (a worklist referral's Task focuses on the same one): the EHR keeps
+identifiers when it creates the resource, whatever id it assigns, so a later hook that prefetches (or
+fetches) the patient's ServiceRequests sees the same request again, with the status the EHR has given it
+since. FHIR R4 ServiceRequest.status: ``draft`` until the
 clinician signs, ``active`` once signed and sent, ``completed`` when done; so ``active`` and ``completed``
 mean signed (``on-hold``, ``revoked`` and ``entered-in-error`` do not).
 """
@@ -16,8 +17,8 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from stratcare.json_types import JsonObject
+from stratcare.pathways.referral_status import REFERRAL_IDENTIFIER_SYSTEM
 
-REFERRAL_IDENTIFIER_SYSTEM = "http://stratcare.org/fhir/sid/referral"
 SIGNED_STATUSES = frozenset({"active", "completed"})
 
 

@@ -56,7 +56,8 @@ REFERRALS_PENDED = Measure(
     "referrals_pended",
     "Referrals pended",
     "Identified patients shown a card in the period that proposed a referral (a draft, pended order for "
-    "the clinician to sign).",
+    "the clinician to sign; an order for a screen, which names the Questionnaire to collect, is the "
+    "clinic's own request and no referral).",
 )
 REFERRALS_SIGNED = Measure(
     "referrals_signed",
