@@ -215,7 +215,8 @@ class TestWorklistReferral:
         medium = scored(licensed_registry, start_msk_response(6, (True,) * 5 + (False,) * 4, id="msk"))
         [card] = cards(msk, inputs(results={"startMsk": medium}, conditions=(NECK_PAIN,)))
         [request] = created(card)
-        assert "identifier" not in request
+        # Only stratcare's referral identifier (the card's uuid, by which its status is read back).
+        assert request["identifier"] == [{"system": REFERRAL_IDENTIFIER_SYSTEM, "value": str(card.uuid)}]
         assert "performer" not in request
 
 
