@@ -11,7 +11,7 @@ backfills it (its time is printed). Then times the report the page shows (by cli
 week: measures, cards, override reasons) and the missed-patient list of one clinic, and prints whether the
 whole stays under the target. Not a test.
 
-Measured here (2 shared cores, PostgreSQL 15): 2.65-2.99 s in all, the target holds; 20.65 s when the
+Measured here (2 shared cores, PostgreSQL 15): 2.65-3.12 s in all, the target holds; 20.65 s when the
 report read the ledger tables (``bench/RESULTS.md``).
 """
 
