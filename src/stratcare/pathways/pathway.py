@@ -23,6 +23,7 @@ from stratcare.pathways.active_conditions import active_conditions
 from stratcare.pathways.cards import AppliedAction, UuidFactory, build_card
 from stratcare.pathways.definition import ActionSpec, PathwayDefinition, load_definition
 from stratcare.pathways.errors import PathwayContentError
+from stratcare.pathways.fhirpath import ConditionRun
 from stratcare.pathways.inputs import JsonObject, PathwayInputs
 from stratcare.pathways.referrals import draft_service_request, existing_referral
 from stratcare.pathways.screen_dates import is_current
@@ -57,11 +58,12 @@ class Pathway:
         variables = bind_variables(inputs, self.definition.settings)
         context: dict[str, Any] = copy.deepcopy(inputs.patient) if inputs.patient else {}
         context.setdefault("resourceType", "Patient")
-        answers = inputs.hierarchy_answers
+        # One run for every condition: sub-expressions they share are evaluated once.
+        run = ConditionRun.of(context, variables, self._terminology, inputs.hierarchy_answers)
         return [
             self._apply_action(spec, inputs, _evidence(spec, context, variables, inputs))
             for spec in self.definition.actions
-            if all(condition.is_true(context, variables, answers) for condition in spec.conditions)
+            if all(condition.holds(run) for condition in spec.conditions)
         ]
 
     def current_risk(self, inputs: PathwayInputs) -> RiskGroup | None:
