@@ -7,6 +7,8 @@
     (CDS Hooks 2.0, "Prefetch": the service answers 412 when it cannot obtain what it needs).
     ``FhirServerError`` (502): the EHR's FHIR server failed in a way the caller cannot fix by retrying
     the same request body; ``technical`` says whether a later retry may succeed.
+    ``StoreUnavailable`` (503): the call could not be recorded within its deadline; nothing was answered,
+    and a retry may succeed.
 
 Each error carries FHIR OperationOutcome issues; ``stratcare.api.errors`` is the single place that turns
 them into HTTP responses.
@@ -80,3 +82,8 @@ class FhirServerError(StratcareError):
         super().__init__(message)
         self.technical = technical
         self.status = status
+
+
+class StoreUnavailable(StratcareError):
+    status_code = 503
+    issue_code = "timeout"

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from store.factories import NOW
-from stratcare.store import SqlLedgers, SqlReplayGuard
+from stratcare.store import SqlLedgers
 from stratcare.store.schema import jwt_replay
 
 ISSUER = "https://ehr.example.org"
@@ -35,7 +35,7 @@ class TestFirstUse:
         assert await guard.first_use(ISSUER, "jti-1", EXPIRES, EXPIRES + timedelta(seconds=1)) is False
 
     async def test_expired_rows_are_purged_now_and_then(self, ledgers: SqlLedgers) -> None:
-        guard = SqlReplayGuard(ledgers.engine, purge_interval=timedelta(hours=1))
+        guard = SqlLedgers(ledgers.engine, purge_interval=timedelta(hours=1)).replay_guard()
         for n in range(3):
             await guard.first_use(ISSUER, f"old-{n}", EXPIRES, NOW)
         far = NOW + timedelta(days=1)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 
-from stratcare.api.authentication import ClientDep
+from stratcare.api.authentication import ARRIVED_STATE_KEY, ClientDep, unspent_token
 from stratcare.api.responses import model_response
 from stratcare.api.runtime import Runtime, get_runtime
 from stratcare.api.schemas import ERROR_RESPONSES, OperationOutcome
@@ -60,7 +60,14 @@ async def call_service(
         public_base_url = runtime.settings.public_base_url
         endpoint = endpoint_url(request, str(public_base_url) if public_base_url else None)
         issuer = client.issuer if client is not None else None
-        response = await runtime.hooks.run(service_id, body, endpoint_url=endpoint, issuer=issuer)
+        response = await runtime.hooks.run(
+            service_id,
+            body,
+            endpoint_url=endpoint,
+            issuer=issuer,
+            token=unspent_token(request),
+            arrived_at=getattr(request.state, ARRIVED_STATE_KEY, None),
+        )
         meter.outcome = "cards" if response.cards else "no-cards"
     return model_response(response)
 

@@ -7,10 +7,11 @@ from uuid import UUID
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stratcare.api.responses import FastJSONResponse
+from stratcare.auth.errors import Unauthorized
 from stratcare.errors import Issue, StratcareError, operation_outcome
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,13 @@ def install_error_handlers(app: FastAPI) -> None:
             context["hookInstance"] = hook_instance
         logger.info("request refused", extra=context)
         return outcome_response(exc.status_code, exc.issues)
+
+    @app.exception_handler(Unauthorized)
+    async def on_unauthorized(request: Request, exc: Unauthorized) -> Response:
+        # Found after the call ran (a replayed token, when the call's writes committed): the same bare
+        # 401 as the authentication middleware's.
+        logger.info("CDS client refused", extra={"reason": exc.reason, "path": request.url.path})
+        return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

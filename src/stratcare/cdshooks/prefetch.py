@@ -187,7 +187,7 @@ async def _complete_all(
             results = await asyncio.gather(*(one(key) for key in keys), return_exceptions=True)
     except TimeoutError:
         raise PrefetchUnavailable(
-            f"the FHIR server did not answer within {timeout_seconds:g} s",
+            f"the FHIR server did not answer within {timeout_seconds:.3g} s",
             [
                 _missing_issue(key, "timed out before it was read in full", code="timeout")
                 for key in keys

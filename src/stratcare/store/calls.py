@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stratcare.engine.ports import HookCallFacts, IssuedCard
@@ -16,8 +15,8 @@ from stratcare.instruments.results import (
     ScoringOutcome,
     StartBackScore,
 )
-from stratcare.store import schema
-from stratcare.store.database import insert_or_ignore
+from stratcare.store.batch_writes import insert_calls
+from stratcare.store.group_commit import CallRows
 from stratcare.writeback.outbox import OutboxState, PendingWrite
 
 
@@ -36,23 +35,30 @@ class SqlHookLedger:
     ) -> None:
         """Store the call, its assessments, its cards and its queued writes (one already queued for the same
         server is skipped)."""
-        statement = insert(schema.hook_calls).values(_call_row(call)).returning(schema.hook_calls.c.id)
-        call_id: int = (await self._connection.execute(statement)).scalar_one()
-        if assessments:
-            await self._insert(schema.assessments, [_assessment_row(call_id, item) for item in assessments])
-        if writes:
-            if any(write.fhir_server is None for write in writes):
-                raise ValueError("a queued write must name its target server")
-            queue = insert_or_ignore(self._connection, schema.outbox, ["fhir_server", "key"])
-            await self._connection.execute(queue, [_outbox_row(call, write) for write in writes])
-        if cards:
-            await self._insert(schema.cards, [_card_row(call_id, call.service_id, item) for item in cards])
-            suggestions = [row for item in cards for row in _suggestion_rows(item)]
-            if suggestions:
-                await self._insert(schema.card_suggestions, suggestions)
+        await insert_calls(self._connection, [call_rows(call, assessments, cards, writes)])
 
-    async def _insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
-        await self._connection.execute(insert(table), rows)
+
+def call_rows(
+    call: HookCallFacts,
+    assessments: Sequence[ScoringOutcome],
+    cards: Sequence[IssuedCard],
+    writes: Sequence[PendingWrite] = (),
+) -> CallRows:
+    """The rows of one hook call (the call's id is given to its assessments and cards on insert)."""
+    if any(write.fhir_server is None for write in writes):
+        raise ValueError("a queued write must name its target server")
+    return CallRows(
+        call=_call_row(call),
+        assessments=[_without_call_id(_assessment_row(0, item)) for item in assessments],
+        cards=[_without_call_id(_card_row(0, call.service_id, item)) for item in cards],
+        suggestions=[row for item in cards for row in _suggestion_rows(item)],
+        outbox=[_outbox_row(call, write) for write in writes],
+    )
+
+
+def _without_call_id(row: dict[str, Any]) -> dict[str, Any]:
+    row.pop("hook_call_id")
+    return row
 
 
 def _call_row(call: HookCallFacts) -> dict[str, Any]:

@@ -1,0 +1,112 @@
+"""A batch of write units (``group_commit``) in one transaction: one multi-row Core statement per table.
+
+Per batch, whatever its size: the ``jti`` upsert (``INSERT … ON CONFLICT DO UPDATE … WHERE`` the stored use
+has expired, ``RETURNING`` the uses taken), then the accepted units' hook calls (``RETURNING id`` in
+parameter order), assessments, queued write-backs, cards and suggestions. SQLAlchemy sends each multi-row
+insert as one statement ("insertmanyvalues"). Expired token uses are purged now and then, in a batch's
+transaction, never on every call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import Table, delete, insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from stratcare.auth.replay import TokenUse
+from stratcare.store import schema
+from stratcare.store.database import insert_or_ignore, insert_or_take_over, serialised_connection
+from stratcare.store.group_commit import CallRows, CommitUncertain, Row, WriteUnit
+from stratcare.store.schema import as_utc
+
+PURGE_INTERVAL = timedelta(minutes=5)
+
+
+class CoreBatchWriter:
+    """Implements ``BatchWriter`` with SQLAlchemy Core on any of the store's dialects."""
+
+    def __init__(self, engine: AsyncEngine, purge_interval: timedelta = PURGE_INTERVAL) -> None:
+        self._engine = engine
+        self._purge_interval = purge_interval
+        self._last_purge: datetime | None = None
+
+    async def write(self, units: Sequence[WriteUnit]) -> list[bool]:
+        async with serialised_connection(self._engine) as connection:
+            transaction = await connection.begin()
+            try:
+                accepted = await self._insert(connection, units)
+            except BaseException:
+                await transaction.rollback()
+                raise
+            try:
+                await transaction.commit()
+            except Exception as error:
+                raise CommitUncertain(f"commit failed: {type(error).__name__}") from error
+        return accepted
+
+    async def _insert(self, connection: AsyncConnection, units: Sequence[WriteUnit]) -> list[bool]:
+        uses = [unit.token for unit in units if unit.token is not None]
+        taken = await take_token_uses(connection, uses) if uses else set()
+        accepted, claimed = [], set()
+        for unit in units:
+            key = (unit.token.issuer, unit.token.jti) if unit.token else None
+            first = key is None or (key in taken and key not in claimed)
+            claimed.add(key)
+            accepted.append(first)
+        stored = [unit.rows for unit, first in zip(units, accepted, strict=True) if first and unit.rows]
+        await insert_calls(connection, stored)
+        if uses:
+            await self._purge_if_due(connection, max(use.now for use in uses))
+        return accepted
+
+    async def _purge_if_due(self, connection: AsyncConnection, now: datetime) -> None:
+        if self._last_purge is not None and now - self._last_purge < self._purge_interval:
+            return
+        await connection.execute(delete(schema.jwt_replay).where(schema.jwt_replay.c.expires_at <= now))
+        self._last_purge = now
+
+
+async def take_token_uses(connection: AsyncConnection, uses: Sequence[TokenUse]) -> set[tuple[str, str]]:
+    """Record each ``(issuer, jti)`` not in use (or whose use expired); return those recorded. Of uses
+    repeated within ``uses``, only the first is offered to the store."""
+    now = as_utc(max(use.now for use in uses), "now")
+    rows: dict[tuple[str, str], Row] = {}
+    for use in uses:
+        if not use.issuer or not use.jti:
+            raise ValueError("issuer and jti must not be empty")
+        key = (use.issuer, use.jti)
+        if key not in rows:
+            rows[key] = {"issuer": use.issuer, "jti": use.jti, "expires_at": as_utc(use.expires_at)}
+    replay = schema.jwt_replay
+    statement = insert_or_take_over(
+        connection.dialect.name, replay, ["issuer", "jti"], taken_over_when=replay.c.expires_at <= now
+    ).returning(replay.c.issuer, replay.c.jti)
+    result = await connection.execute(statement, list(rows.values()))
+    return {(issuer, jti) for issuer, jti in result}
+
+
+async def insert_calls(connection: AsyncConnection, calls: Sequence[CallRows]) -> None:
+    """Insert the calls and everything that belongs to them, one statement per table."""
+    if not calls:
+        return
+    calls_table = schema.hook_calls
+    statement = insert(calls_table).returning(calls_table.c.id, sort_by_parameter_order=True)
+    ids = (await connection.execute(statement, [rows.call for rows in calls])).scalars().all()
+    assessments, cards = [], []
+    for call_id, rows in zip(ids, calls, strict=True):
+        assessments += [{**row, "hook_call_id": call_id} for row in rows.assessments]
+        cards += [{**row, "hook_call_id": call_id} for row in rows.cards]
+    await _insert(connection, schema.assessments, assessments)
+    queued = [row for rows in calls for row in rows.outbox]
+    if queued:
+        queue = insert_or_ignore(connection, schema.outbox, ["fhir_server", "key"])
+        await connection.execute(queue, queued)
+    await _insert(connection, schema.cards, cards)
+    await _insert(connection, schema.card_suggestions, [row for rows in calls for row in rows.suggestions])
+
+
+async def _insert(connection: AsyncConnection, table: Table, rows: list[Row]) -> None:
+    if rows:
+        await connection.execute(insert(table), rows)
