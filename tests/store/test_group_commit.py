@@ -15,8 +15,10 @@ from store.factories import NOW, call_facts, issued_card, pending_write, start_b
 from stratcare.auth.errors import TokenAlreadyUsed
 from stratcare.auth.replay import TokenUse
 from stratcare.store import SqlLedgers
+from stratcare.store.batch_writes import CoreBatchWriter
 from stratcare.store.calls import call_rows
 from stratcare.store.group_commit import CommitUncertain, GroupCommit, WriteUnit
+from stratcare.store.psycopg_writes import PsycopgBatchWriter
 from stratcare.store.schema import assessments, card_suggestions, cards, hook_calls, jwt_replay, outbox
 
 ISSUER = "https://ehr.example.org"
@@ -201,3 +203,68 @@ class TestQueue:
         outcomes = await asyncio.gather(*writes, return_exceptions=True)
         assert all(isinstance(outcome, RuntimeError) for outcome in outcomes)
         assert [len(batch) for batch in writer.batches] == [3, 1, 1, 1]
+
+
+@pytest.mark.postgres
+class TestPsycopgWriter:
+    """On PostgreSQL the batch goes through psycopg directly: it stores exactly what Core stores."""
+
+    async def test_both_writers_store_the_same_rows(self, postgres_url: str) -> None:
+        ledgers = await SqlLedgers.open(postgres_url)
+        try:
+            units = [
+                WriteUnit(token=use(f"jti-{n}"), rows=call_rows(call_facts(), *contents))
+                for n, contents in enumerate(
+                    [
+                        ([start_back_score()], [issued_card()], [pending_write("k-1")]),
+                        ([], [issued_card(suggestions=0, risk_group=None)], []),
+                        ([start_back_score()], [], [pending_write("k-2")]),
+                    ]
+                )
+            ]
+            stored = []
+            for writer in (CoreBatchWriter(ledgers.engine), PsycopgBatchWriter(ledgers.engine)):
+                assert await writer.write(units) == [True, True, True]
+                await writer.close()
+                stored.append(await snapshot(ledgers))
+                await wipe(ledgers)
+            assert stored[0] == stored[1]
+            assert stored[0]["hook_calls"]
+        finally:
+            await ledgers.close()
+
+    async def test_a_lost_connection_is_replaced(self, postgres_url: str) -> None:
+        ledgers = await SqlLedgers.open(postgres_url)
+        writer = PsycopgBatchWriter(ledgers.engine)
+        try:
+            assert await writer.write([WriteUnit(token=use("before"))]) == [True]
+            assert writer._connection is not None
+            await writer._connection.close()
+            assert await writer.write([WriteUnit(token=use("after"))]) == [True]
+        finally:
+            await writer.close()
+            await ledgers.close()
+
+
+TABLES = (hook_calls, assessments, cards, card_suggestions, outbox, jwt_replay)
+
+
+async def snapshot(ledgers: SqlLedgers) -> dict[str, list[dict[str, object]]]:
+    """Every row of the written tables, ids replaced by the call's hook instance."""
+    async with ledgers.engine.connect() as connection:
+        instance = dict((await connection.execute(select(hook_calls.c.id, hook_calls.c.hook_instance))).all())
+        found = {}
+        for table in TABLES:
+            rows = [dict(row) for row in (await connection.execute(select(table))).mappings()]
+            for row in rows:
+                row.pop("id", None)
+                if "hook_call_id" in row:
+                    row["hook_call_id"] = instance[row["hook_call_id"]]
+            found[table.name] = sorted(rows, key=repr)
+    return found
+
+
+async def wipe(ledgers: SqlLedgers) -> None:
+    async with ledgers.engine.begin() as connection:
+        for table in reversed(TABLES):
+            await connection.execute(table.delete())

@@ -46,15 +46,13 @@ class CoreBatchWriter:
                 raise CommitUncertain(f"commit failed: {type(error).__name__}") from error
         return accepted
 
+    async def close(self) -> None:
+        """Nothing to release: connections come from the engine's pool."""
+
     async def _insert(self, connection: AsyncConnection, units: Sequence[WriteUnit]) -> list[bool]:
         uses = [unit.token for unit in units if unit.token is not None]
         taken = await take_token_uses(connection, uses) if uses else set()
-        accepted, claimed = [], set()
-        for unit in units:
-            key = (unit.token.issuer, unit.token.jti) if unit.token else None
-            first = key is None or (key in taken and key not in claimed)
-            claimed.add(key)
-            accepted.append(first)
+        accepted = first_uses(units, taken)
         stored = [unit.rows for unit, first in zip(units, accepted, strict=True) if first and unit.rows]
         await insert_calls(connection, stored)
         if uses:
@@ -68,22 +66,35 @@ class CoreBatchWriter:
         self._last_purge = now
 
 
-async def take_token_uses(connection: AsyncConnection, uses: Sequence[TokenUse]) -> set[tuple[str, str]]:
-    """Record each ``(issuer, jti)`` not in use (or whose use expired); return those recorded. Of uses
-    repeated within ``uses``, only the first is offered to the store."""
-    now = as_utc(max(use.now for use in uses), "now")
+def first_uses(units: Sequence[WriteUnit], taken: set[tuple[str, str]]) -> list[bool]:
+    """Per unit, whether it goes ahead: it has no token, or its token use was taken for it (of units
+    presenting the same token in one batch, the first)."""
+    accepted, claimed = [], set()
+    for unit in units:
+        key = (unit.token.issuer, unit.token.jti) if unit.token else None
+        accepted.append(key is None or (key in taken and key not in claimed))
+        claimed.add(key)
+    return accepted
+
+
+def token_rows(uses: Sequence[TokenUse]) -> list[Row]:
+    """The ``jwt_replay`` rows to offer, each ``(issuer, jti)`` once (its first use in the batch)."""
     rows: dict[tuple[str, str], Row] = {}
     for use in uses:
-        if not use.issuer or not use.jti:
-            raise ValueError("issuer and jti must not be empty")
         key = (use.issuer, use.jti)
         if key not in rows:
             rows[key] = {"issuer": use.issuer, "jti": use.jti, "expires_at": as_utc(use.expires_at)}
+    return list(rows.values())
+
+
+async def take_token_uses(connection: AsyncConnection, uses: Sequence[TokenUse]) -> set[tuple[str, str]]:
+    """Record each ``(issuer, jti)`` not in use (or whose use expired); return those recorded."""
+    now = as_utc(max(use.now for use in uses), "now")
     replay = schema.jwt_replay
     statement = insert_or_take_over(
         connection.dialect.name, replay, ["issuer", "jti"], taken_over_when=replay.c.expires_at <= now
     ).returning(replay.c.issuer, replay.c.jti)
-    result = await connection.execute(statement, list(rows.values()))
+    result = await connection.execute(statement, token_rows(uses))
     return {(issuer, jti) for issuer, jti in result}
 
 
