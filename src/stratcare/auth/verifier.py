@@ -8,6 +8,7 @@ forged tokens cannot use up a client's token ids.
 
 from __future__ import annotations
 
+import functools
 import json
 import warnings
 from collections.abc import Callable, Mapping
@@ -168,10 +169,17 @@ def key_sources(config: IssuerConfig, jku: str | None) -> list[KeySource]:
     return configured
 
 
+@functools.cache
+def _registry(algorithm: str) -> JWSRegistry:
+    """The registry allowing only ``algorithm``, made once per algorithm (the keys are cached by JwksCache;
+    what a call pays for is the signature check itself)."""
+    return JWSRegistry(algorithms=[algorithm], strict_check_header=False)
+
+
 def verify_signature(token: str, key: Key, algorithm: str) -> dict[str, object]:
     if key.alg is not None and key.alg != algorithm:
         raise Unauthorized("key is not for this alg")
-    registry = JWSRegistry(algorithms=[algorithm], strict_check_header=False)
+    registry = _registry(algorithm)
     try:
         if algorithm == "EdDSA":
             with warnings.catch_warnings():
