@@ -47,6 +47,10 @@ async def discovery(runtime: RuntimeDep, client: ClientDep) -> Response:
             "model": OperationOutcome,
             "description": "Needed prefetch data could not be obtained",
         },
+        503: {
+            "model": OperationOutcome,
+            "description": "The call could not be recorded within its deadline; nothing was answered",
+        },
     },
 )
 async def call_service(
