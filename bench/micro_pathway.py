@@ -55,7 +55,7 @@ def captured(name: str) -> tuple[Pathway, ConditionRun]:
         seen[-1] = (seen[-1][0], run)
         return run
 
-    Pathway.evaluate = evaluate  # type: ignore[method-assign]
+    Pathway.evaluate = evaluate  # type: ignore[method-assign, assignment]
     ConditionRun.of = classmethod(of)  # type: ignore[method-assign, assignment]
     try:
         decider.decide(service, context, record, datetime.now(UTC), uuid.uuid4, NO_ANSWERS)

@@ -15,13 +15,18 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from uuid import uuid4
 
 from bench.stores import fresh_postgres_schema
 from stratcare.auth.replay import TokenUse
 from stratcare.cdshooks.models import Card, Source
+from stratcare.content import ContentRepository
 from stratcare.engine.ports import HookCallFacts, IssuedCard
-from stratcare.instruments.results import ResponseSource, RiskGroup, StartBackScore
+from stratcare.instruments.definition import InstrumentDefinition
+from stratcare.instruments.instrument_result import InstrumentResult
+from stratcare.instruments.registry import InstrumentRegistry
+from stratcare.instruments.results import ResponseSource
 from stratcare.store import SqlLedgers
 
 CALLS = 300
@@ -41,12 +46,26 @@ def _facts(now: datetime) -> HookCallFacts:
     )
 
 
-def _score(now: datetime) -> StartBackScore:
+@cache
+def _start_back() -> InstrumentDefinition:
+    instrument = InstrumentRegistry.from_content(ContentRepository.load()).by_key("startBack")
+    assert instrument is not None
+    return instrument.definition
+
+
+def _score(now: datetime) -> InstrumentResult:
+    """A high-risk STarT Back result as the shipped content defines it (total 6, psychosocial 4)."""
+    definition = _start_back()
     source = ResponseSource(
-        response_id=str(uuid4()), version_id="1", questionnaire="http://example.org/Q|1.0", authored=now
+        response_id=str(uuid4()), version_id="1", questionnaire=f"{definition.url}|1.0.0", authored=now
     )
-    return StartBackScore(
-        source=source, instrument_version="1.0", total=6, psychosocial=4, risk_group=RiskGroup.HIGH
+    return InstrumentResult(
+        definition=definition,
+        source=source,
+        answers={},
+        scores={"total": 6, "psychosocial": 4},
+        band=definition.band("high-risk"),
+        flags=(),
     )
 
 

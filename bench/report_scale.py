@@ -113,7 +113,7 @@ def _call_content(
     risk = rng.choices(("low", "medium", "high"), weights=(40, 40, 20))[0]
     authored = received - timedelta(hours=rng.randrange(24 * 40))
     tables["assessments"].append(
-        (call_id, "scored", "start-back", "start-back", f"qr-{call_id}", authored, risk, None)
+        (call_id, "scored", "start-back", "start-back", f"qr-{call_id}", authored, risk, f"{risk}-risk")
     )
     chronicity = "acute" if rng.random() < 0.6 else "chronic"
     tables["assessments"].append(
@@ -145,8 +145,7 @@ def _card(call_id: int, action: str, risk: str | None, referral: bool) -> tuple[
 COLUMNS = {
     "hook_calls": "id, hook_instance, service_id, hook, patient_id, encounter_id, user_id, fhir_server, "
     "received_at, outcome, clinic, workflow_point",
-    "assessments": "hook_call_id, kind, instrument, questionnaire, response_id, authored, risk_group, "
-    "chronicity",
+    "assessments": "hook_call_id, kind, instrument, questionnaire, response_id, authored, risk_group, band",
     "cards": "uuid, hook_call_id, service_id, pathway_action, indicator, summary, risk_group, "
     "referral_suggested",
     "feedback": "dedupe_key, service_id, card_uuid, outcome, outcome_timestamp, accepted_suggestions, "

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from store.factories import call_facts, pending_write
 from stratcare import __version__
 from stratcare.cli import app
+from stratcare.demo.journey import JOURNEY
 from stratcare.demo.scenarios import load_scenarios
 from stratcare.startup import EXIT_STORE, EXIT_USAGE
 from stratcare.store import SqlLedgers
@@ -119,7 +120,7 @@ class TestCommandLine:
     def test_an_unknown_demo_scenario_lists_the_names(self) -> None:
         result = runner.invoke(app, ["demo", "--scenario", "high-risk", "--scenario", "very-high-risk"])
         assert result.exit_code == EXIT_USAGE
-        names = ", ".join(scenario.name for scenario in load_scenarios())
+        names = ", ".join([*(scenario.name for scenario in load_scenarios()), JOURNEY])
         assert result.stderr == f"error: no demo scenario very-high-risk; the scenarios are: {names}\n"
 
     @pytest.mark.parametrize(

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from stratcare.demo.scenarios import load_scenarios
+from stratcare.json_types import JsonObject
 
 PLAYED_AT = datetime(2031, 6, 15, 12, 0, tzinfo=UTC)
 
 
-def resources_of(request: dict[str, object], resource_type: str) -> list[dict[str, object]]:
-    found = []
-    for value in (request.get("prefetch") or {}).values():  # type: ignore[attr-defined]
+def resources_of(request: JsonObject, resource_type: str) -> list[JsonObject]:
+    found: list[JsonObject] = []
+    for value in (request.get("prefetch") or {}).values():
         entries = value.get("entry", []) if value.get("resourceType") == "Bundle" else [{"resource": value}]
         found += [
             entry["resource"] for entry in entries if entry["resource"]["resourceType"] == resource_type

@@ -117,10 +117,11 @@ def demo(
 
     Uses the bundled sample patients.
     """
+    from stratcare.demo.journey import JOURNEY
     from stratcare.demo.player import play
     from stratcare.demo.scenarios import load_scenarios
 
-    names = [known.name for known in load_scenarios()]
+    names = [*(known.name for known in load_scenarios()), JOURNEY]
     unknown = [name for name in scenario or [] if name not in names]
     if unknown:
         known = ", ".join(names)

@@ -5,8 +5,12 @@
     ``UnknownService`` (404): no CDS service has that id.
     ``PrefetchUnavailable`` (412): data the decision needs was neither prefetched nor fetchable
     (CDS Hooks 2.0, "Prefetch": the service answers 412 when it cannot obtain what it needs).
-    ``FhirServerError`` (502): the EHR's FHIR server failed in a way the caller cannot fix by retrying
-    the same request body; ``technical`` says whether a later retry may succeed.
+    ``EhrError`` (502): the EHR's FHIR server or token endpoint failed; the caller cannot fix it by
+    changing its own request. Raised as one of:
+        ``EhrTechnicalError``: a technical failure (no connection, a timeout, 408, 429, 5xx); a later
+        attempt may succeed, no sooner than ``retry_after_seconds`` when the EHR said so.
+        ``EhrRejectedError``: a logical failure (another 4xx, an answer FHIR does not allow); the same
+        request fails again, so it is not retried.
     ``StoreUnavailable`` (503): the call could not be recorded within its deadline; nothing was answered,
     and a retry may succeed.
 
@@ -74,14 +78,32 @@ class PrefetchUnavailable(StratcareError):
     issue_code = "not-found"
 
 
-class FhirServerError(StratcareError):
+class EhrError(StratcareError):
+    """The EHR (its FHIR server or its token endpoint) did not do what was asked; raise a subclass."""
+
     status_code = 502
     issue_code = "transient"
 
-    def __init__(self, message: str, *, technical: bool, status: int | None = None) -> None:
+    def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
-        self.technical = technical
         self.status = status
+        """The HTTP status the EHR answered, when it answered one."""
+
+
+class EhrTechnicalError(EhrError):
+    """Unreachable, timed out, rate limited or failing (``fhir.retryable``): a later attempt may succeed."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after_seconds: float | None = None
+    ) -> None:
+        super().__init__(message, status=status)
+        self.retry_after_seconds = retry_after_seconds
+        """How long the EHR asked the caller to wait (``Retry-After``), if it did."""
+
+
+class EhrRejectedError(EhrError):
+    """The EHR refused the request, or answered with something FHIR does not allow: sending it again fails
+    the same way."""
 
 
 class StoreUnavailable(StratcareError):

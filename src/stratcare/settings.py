@@ -39,6 +39,11 @@ class Settings(BaseSettings, AuthEnvironment):
         default=None,
         description="Folder holding hooks/, questionnaires/, plan_definitions/ and terminology/.",
     )
+    licensed_content_dir: Path | None = Field(
+        default=None,
+        description="Folder with licensed instrument wording (e.g. start-msk-wording.json); without it a "
+        "licensed tool is not offered and a response to it is refused with the reason.",
+    )
     letter_templates_dir: Path | None = Field(
         default=None,
         description="A clinic's folder of letter templates, searched before the content's letters/ folder.",

@@ -133,6 +133,23 @@ class TestServiceCalls:
         assert_bare_401(await client.post(f"/cds-services/{SERVICE}", content=b"{not json"))
         assert_bare_401(await client.post("/cds-services/no-such-service", json={}))
         assert_bare_401(await client.post(f"/cds-services/{SERVICE}/feedback", json={"feedback": []}))
+        headers = {"Content-Type": "application/json"}
+        assert_bare_401(await client.post(f"/cds-services/{SERVICE}", content=b"{not json", headers=headers))
+
+    @pytest.mark.parametrize(
+        ("method", "path"),
+        [
+            ("PUT", "/cds-services"),
+            ("TRACE", f"/cds-services/{SERVICE}"),
+            ("QUERY", "/cds-services"),
+            ("GET", f"/cds-services/{SERVICE}/feedback/more"),
+            ("POST", "/cds-services/"),
+        ],
+    )
+    async def test_unauthenticated_calls_learn_nothing_about_paths_or_methods(
+        self, client: httpx.AsyncClient, method: str, path: str
+    ) -> None:
+        assert_bare_401(await client.request(method, path))
 
     async def test_an_authenticated_hook_call_gets_cards(
         self, client: httpx.AsyncClient, es_key: ECKey, request_for: Any

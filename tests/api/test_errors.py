@@ -110,3 +110,31 @@ async def test_unknown_route_is_an_operation_outcome(client: httpx.AsyncClient) 
 
 async def test_wrong_method_is_405(client: httpx.AsyncClient) -> None:
     assert_outcome(await client.get(f"/cds-services/{SERVICE}"), 405)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/cds-services", "GET"),
+        ("TRACE", f"/cds-services/{SERVICE}", "POST"),
+        ("QUERY", "/cds-services", "GET"),
+    ],
+)
+async def test_other_methods_under_cds_services_are_405_naming_the_allowed(
+    client: httpx.AsyncClient, method: str, path: str, allowed: str
+) -> None:
+    response = await client.request(method, path)
+    assert_outcome(response, 405)
+    assert response.headers["allow"] == allowed
+
+
+async def test_unknown_paths_under_cds_services_are_404(client: httpx.AsyncClient) -> None:
+    assert_outcome(await client.get(f"/cds-services/{SERVICE}/feedback/more"), 404)
+
+
+async def test_a_trailing_slash_under_cds_services_is_redirected(client: httpx.AsyncClient) -> None:
+    response = await client.get("/cds-services/?x=1")
+    assert (response.status_code, response.headers["location"]) == (
+        307,
+        "http://stratcare.test/cds-services?x=1",
+    )

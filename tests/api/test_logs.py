@@ -99,7 +99,13 @@ def fhir_server_answers(prefetch: dict[str, Any]) -> Any:
         path = request.url.path.removeprefix("/r4/")
         query = request.url.query.decode()
         if path.startswith("QuestionnaireResponse"):
-            key = "nihResponses" if "nih-clbp" in query else "startBackResponses"
+            key = (
+                "nihResponses"
+                if "nih-clbp" in query
+                else "mentalHealthResponses"
+                if "phq-9" in query
+                else "startBackResponses"
+            )
         else:
             key = {
                 "Patient": "patient",

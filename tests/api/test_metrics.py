@@ -185,7 +185,9 @@ class TestMeteredTransport:
             (httpx.ConnectError("refused"), "error"),
         ],
     )
-    async def test_reports_the_outcome_and_the_time(self, answer: Any, outcome: str) -> None:
+    async def test_reports_the_outcome_and_the_time(
+        self, answer: httpx.Response | Exception, outcome: str
+    ) -> None:
         def handler(_: httpx.Request) -> httpx.Response:
             if isinstance(answer, Exception):
                 raise answer

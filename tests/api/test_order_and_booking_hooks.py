@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from stratcare.json_types import JsonObject
 from stratcare.settings import Settings
 from stratcare.store import schema
 
-JsonObject = dict[str, Any]
 SNOMED = "http://snomed.info/sct"
 CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 PATIENT = {"resourceType": "Patient", "id": "p1", "birthDate": "1970-05-14"}
@@ -105,6 +104,41 @@ class TestOrderSign:
         assert [action["type"] for action in suggestion["actions"]] == ["create"]
         assert await stored_points(settings) == [("imaging-without-screen", "clinician")]
 
+    async def test_order_select_is_about_the_orders_just_selected(self, client: httpx.AsyncClient) -> None:
+        """The lumbar MRI is already in the basket; selecting paracetamol next says nothing about it."""
+        paracetamol = {
+            "resourceType": "MedicationRequest",
+            "id": "med-1",
+            "status": "draft",
+            "intent": "order",
+            "medicationCodeableConcept": {
+                "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "161"}]
+            },
+            "subject": {"reference": "Patient/p1"},
+        }
+        drafts = {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [{"resource": MRI}, {"resource": paracetamol}],
+        }
+        cards = {}
+        for selection in ("MedicationRequest/med-1", "ServiceRequest/mri-1"):
+            context = {
+                "userId": "Practitioner/d1",
+                "patientId": "p1",
+                "draftOrders": drafts,
+                "selections": [selection],
+            }
+            response = await client.post(
+                "/cds-services/start-back-order-select",
+                json=body("order-select", context, serviceRequests=searchset()),
+            )
+            assert response.status_code == 200, response.text
+            cards[selection] = [card["summary"] for card in response.json()["cards"]]
+        assert cards["MedicationRequest/med-1"] == []
+        (summary,) = cards["ServiceRequest/mri-1"]
+        assert "imaging" in summary.lower()
+
     async def test_order_select_needs_its_selections(self, client: httpx.AsyncClient) -> None:
         context = {
             "userId": "Practitioner/d1",
@@ -195,6 +229,7 @@ class TestRolesOnEncounterStart:
             serviceRequests=searchset(),
             tasks=searchset(),
             userRole=role,
+            mentalHealthResponses=searchset(),
         )
         response = await client.post("/cds-services/start-back-encounter-start", json=request)
         assert response.status_code == 200, response.text

@@ -21,6 +21,8 @@ from stratcare.api.runtime import open_runtime
 from stratcare.settings import Settings
 
 DISCOVERY = "/cds-services"
+# A generous client timeout: these run a real server in-process, and a busy machine must not fail them.
+LOADED_MACHINE_TIMEOUT = 30.0
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +47,7 @@ class TestTokensInTheQueryString:
     ) -> None:
         async with served(monkeypatch, secured_environment(tmp_path, key)) as service:
             token = token_for(key, f"{service.url}{DISCOVERY}")
-            async with httpx.AsyncClient(base_url=service.url) as http:
+            async with httpx.AsyncClient(base_url=service.url, timeout=LOADED_MACHINE_TIMEOUT) as http:
                 in_query = await http.get(DISCOVERY, params={parameter: token, "debug": "yes-7731"})
                 replayed = await http.get(DISCOVERY, headers=bearer(token))
                 fresh = await http.get(DISCOVERY, headers=bearer(token_for(key, f"{service.url}{DISCOVERY}")))
@@ -72,7 +74,7 @@ class TestTokensInTheQueryString:
             now = int(time.time())
             claims = {"iss": ISSUER, "aud": audience, "iat": now, "exp": now + 120, "jti": "shared-jti"}
             forged, genuine = sign(forger, "ES384", claims), sign(key, "ES384", claims)
-            async with httpx.AsyncClient(base_url=service.url) as http:
+            async with httpx.AsyncClient(base_url=service.url, timeout=LOADED_MACHINE_TIMEOUT) as http:
                 path = f"/cds-services/{SERVICE}/feedback"
                 refused = await http.post(path, params={"access_token": forged}, json={"feedback": []})
                 after = await http.post(
@@ -90,7 +92,7 @@ class TestAudienceBehindProxies:
         async with served(monkeypatch, secured_environment(tmp_path, key)) as service:
             forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "stratcare.example.org"}
             https_url = service.url.replace("http://", "https://")
-            async with httpx.AsyncClient(base_url=service.url) as http:
+            async with httpx.AsyncClient(base_url=service.url, timeout=LOADED_MACHINE_TIMEOUT) as http:
                 for audience in (f"{https_url}{DISCOVERY}", f"https://stratcare.example.org{DISCOVERY}"):
                     headers = bearer(token_for(key, audience)) | forwarded
                     assert (await http.get(DISCOVERY, headers=headers)).status_code == 401, audience
@@ -103,7 +105,7 @@ class TestAudienceBehindProxies:
         environment = secured_environment(tmp_path, key, STRATCARE_TRUSTED_PROXIES='["127.0.0.1"]')
         async with served(monkeypatch, environment) as service:
             https_url = service.url.replace("http://", "https://")
-            async with httpx.AsyncClient(base_url=service.url) as http:
+            async with httpx.AsyncClient(base_url=service.url, timeout=LOADED_MACHINE_TIMEOUT) as http:
                 proto = {"X-Forwarded-Proto": "https"}
                 via_proxy = bearer(token_for(key, f"{https_url}{DISCOVERY}")) | proto
                 assert (await http.get(DISCOVERY, headers=via_proxy)).status_code == 200

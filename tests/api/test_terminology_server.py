@@ -31,7 +31,7 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'stratcare.db'}",
         auth="off",
-        terminology_server_url=TX,  # type: ignore[arg-type]
+        terminology_server_url=TX,
         terminology_timeout_seconds=0.05,
     )
     app = create_app(settings)

@@ -9,11 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from joserfc.jwk import ECKey
 
 from auth.tokens import AUDIENCE, ISSUER, NOW, claims, sign
-from stratcare.api.authentication import AuthenticationMiddleware, ClientDep
+from stratcare.api.authentication import AuthenticatedRoute, ClientDep
+from stratcare.api.errors import install_error_handlers
 from stratcare.api.security import ClientAuthenticator, warn_auth_off
 from stratcare.auth import (
     AuthSettings,
@@ -29,19 +30,21 @@ MakeClient = Callable[..., Any]
 
 
 def build_app(authenticator: ClientAuthenticator) -> FastAPI:
-    """A minimal app with the service's authentication middleware in front of two CDS-style routes."""
+    """A minimal app with two CDS-style routes built as the service's authenticated routes."""
     app = FastAPI()
     app.state.runtime = SimpleNamespace(authenticator=authenticator)
-    app.add_middleware(AuthenticationMiddleware)
+    install_error_handlers(app)
+    router = APIRouter(route_class=AuthenticatedRoute)
 
-    @app.get("/cds-services")
+    @router.get("/cds-services")
     async def discovery(client: ClientDep) -> dict[str, str | None]:
         return {"issuer": client.issuer if client else None}
 
-    @app.post("/cds-services/{service_id}")
+    @router.post("/cds-services/{service_id}")
     async def call(service_id: str, client: ClientDep) -> dict[str, str | None]:
         return {"service": service_id, "issuer": client.issuer if client else None}
 
+    app.include_router(router)
     return app
 
 
@@ -193,3 +196,16 @@ class TestFhirServerCheck:
         authenticator.check_fhir_server(None, "https://other.example/fhir")
         with pytest.raises(FhirServerNotAllowed):
             authenticator.check_fhir_server(None, "https://ehr.example.org/fhir")
+
+
+async def test_the_client_is_not_read_on_a_route_that_did_not_authenticate() -> None:
+    """A route outside the CDS router must not take "no client" for "authentication is off"."""
+    app = FastAPI()
+
+    @app.get("/cds-services")
+    async def unprotected(client: ClientDep) -> dict[str, str | None]:
+        return {"issuer": client.issuer if client else None}
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
+        with pytest.raises(RuntimeError, match="AuthenticatedRoute"):
+            await http.get("/cds-services")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,7 +20,7 @@ EHR = "http://ehr.test/fhir"
 SB = "http://stratcare.org/fhir/CodeSystem/start-back"
 
 
-def capture_settings(database_url: str, ehr: str = EHR, **overrides: object) -> Settings:
+def capture_settings(database_url: str, ehr: str = EHR, **overrides: Any) -> Settings:
     return Settings(
         database_url=database_url,
         auth="off",

@@ -2,6 +2,9 @@
 
 It checks what a real one checks for an EHR launch with PKCE: the client, the redirect URI, the ``launch``
 and ``aud`` parameters, the S256 challenge against the verifier, and that a code is used once.
+
+With ``fhir_upstream`` it is also the EHR's FHIR endpoint, as a real EHR's ``iss`` is: every other request
+under ``/fhir`` is passed to that FHIR server (the local test server), with its credentials.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -31,11 +35,14 @@ class SmartServer:
     client_id: str
     patient: str
     encounter: str
-    app_context: dict[str, Any]
+    app_context: dict[str, Any] | str
+    """The appContext the EHR hands over: a JSON object, or the exact string a card's link carried."""
     launch: str = "launch-123"
     base_url: str = ""
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
     seen_authorize: list[dict[str, str]] = field(default_factory=list)
+    fhir_upstream: str | None = None
+    fhir_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def iss(self) -> str:
@@ -47,8 +54,30 @@ class SmartServer:
                 Route("/fhir/.well-known/smart-configuration", self.configuration),
                 Route("/authorize", self.authorize),
                 Route("/token", self.token, methods=["POST"]),
+                Route("/fhir", self.fhir, methods=["GET", "POST"]),
+                Route("/fhir/{path:path}", self.fhir, methods=["GET", "POST", "PUT"]),
             ]
         )
+
+    async def fhir(self, request: Request) -> Response:
+        if self.fhir_upstream is None:
+            return JSONResponse({"resourceType": "OperationOutcome"}, status_code=404)
+        path = request.url.path.removeprefix("/fhir")
+        headers = {
+            key: value
+            for key, value in request.headers.items()
+            if key.lower() in ("accept", "content-type", "if-none-exist", "prefer")
+        }
+        async with httpx.AsyncClient(timeout=20) as client:
+            answer = await client.request(
+                request.method,
+                self.fhir_upstream.rstrip("/") + path,
+                params=list(request.query_params.multi_items()),
+                content=await request.body(),
+                headers=headers | self.fhir_headers,
+            )
+        kept = {k: v for k, v in answer.headers.items() if k.lower() in ("content-type", "location", "etag")}
+        return Response(answer.content, status_code=answer.status_code, headers=kept)
 
     async def configuration(self, request: Request) -> Response:  # noqa: ARG002
         return JSONResponse(
@@ -106,7 +135,9 @@ class SmartServer:
                 "scope": "launch patient/QuestionnaireResponse.cu",
                 "patient": self.patient,
                 "encounter": self.encounter,
-                "appContext": json.dumps(self.app_context),
+                "appContext": (
+                    self.app_context if isinstance(self.app_context, str) else json.dumps(self.app_context)
+                ),
             }
         )
 

@@ -111,7 +111,7 @@ def browser() -> Iterator[Any]:
 
 def seed_patient(fhir: FhirTestServer, patient: str, encounter: str) -> None:
     headers = {"Content-Type": "application/fhir+json", **fhir.auth_headers()}
-    resources = [
+    resources: list[dict[str, Any]] = [
         {"resourceType": "Patient", "id": patient, "birthDate": "1970-01-01"},
         {
             "resourceType": "Encounter",

@@ -13,8 +13,8 @@ from stratcare.cdshooks.context import (
     parse_context,
 )
 from stratcare.errors import InvalidHookRequest
+from stratcare.json_types import JsonObject
 
-JsonObject = dict[str, Any]
 IMAGING = {"resourceType": "ServiceRequest", "id": "sr1", "status": "draft", "intent": "order"}
 OPIOID = {"resourceType": "MedicationRequest", "id": "mr1", "status": "draft", "intent": "order"}
 APPOINTMENT = {"resourceType": "Appointment", "id": "a1", "status": "proposed", "participant": []}

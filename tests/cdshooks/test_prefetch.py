@@ -14,6 +14,7 @@ from stratcare.cdshooks.models import HookRequest
 from stratcare.cdshooks.prefetch import PrefetchLimits, render_template, resolve_prefetch
 from stratcare.errors import PrefetchUnavailable
 from stratcare.fhir.client import HttpxFhirClient
+from stratcare.json_types import JsonObject
 from support.cds_requests import lent_token
 
 FHIR = "https://ehr.example.org/fhir"
@@ -216,9 +217,9 @@ FIRST = page([condition(1), condition(2)], 3, PAGE_2)
 SECOND = page([condition(3)], 3)
 
 
-def condition_ids(resolved_value: dict[str, object] | None) -> list[str]:
+def condition_ids(resolved_value: JsonObject | None) -> list[str]:
     assert resolved_value is not None
-    return [entry["resource"]["id"] for entry in resolved_value["entry"]]  # type: ignore[index, union-attr]
+    return [entry["resource"]["id"] for entry in resolved_value["entry"]]
 
 
 class TestPaging:

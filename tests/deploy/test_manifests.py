@@ -198,6 +198,7 @@ class TestSettingsAndSecrets:
         """The EHR's JWKS for checking its tokens; the Backend Services key for signing stratcare's own."""
         settings = settings_from_config_map(monkeypatch)
         files = [issuer.jwks_file for issuer in settings.jwt_issuers.values() if issuer.jwks_file]
+        assert settings.writeback.backend_private_key_file is not None
         files.append(settings.writeback.backend_private_key_file)
         web = named("Deployment", WEB)
         secret_files = secret_files_of(web)
@@ -226,7 +227,7 @@ def settings_from_config_map(monkeypatch: pytest.MonkeyPatch) -> Settings:
         for name, value in settings_data().items():
             patched.setenv(name, value)
         patched.setenv("STRATCARE_DATABASE_URL", "postgresql+psycopg://stratcare@db.example.org/stratcare")
-        return Settings(_env_file=None)  # type: ignore[call-arg]
+        return Settings(_env_file=None)
 
 
 def secret_files_of(workload: Manifest) -> set[PurePosixPath]:

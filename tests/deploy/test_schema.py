@@ -7,7 +7,7 @@ import copy
 import socket
 from typing import Any
 
-import kubernetes_validate
+import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 
 from .manifests import DEPLOY, Manifest, kustomization, named, rendered

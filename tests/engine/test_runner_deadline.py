@@ -19,7 +19,7 @@ from stratcare.demo.scenarios import load_scenarios
 from stratcare.engine.ports import HookCallFacts, IssuedCard
 from stratcare.engine.runner import HookRunner
 from stratcare.errors import InvalidHookRequest, PrefetchUnavailable, StoreUnavailable
-from stratcare.instruments.results import ScoringOutcome
+from stratcare.instruments.instrument_result import ScoringOutcome
 from stratcare.settings import Settings
 from stratcare.writeback.intake import HookWriteback
 from stratcare.writeback.outbox import PendingWrite

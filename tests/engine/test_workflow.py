@@ -10,8 +10,8 @@ from stratcare.cdshooks.context import parse_context
 from stratcare.content import ContentRepository
 from stratcare.engine.record import PatientRecord, build_record
 from stratcare.engine.workflow import WorkflowPoints, user_roles, workflow_facts
+from stratcare.json_types import JsonObject
 
-JsonObject = dict[str, Any]
 HL7_ROLE = "http://terminology.hl7.org/CodeSystem/practitioner-role"
 CLINIC_ROLE = "http://stratcare.org/fhir/CodeSystem/clinic-role"
 
@@ -93,6 +93,34 @@ class TestFacts:
         facts = workflow_facts(context, "order-sign", PatientRecord(patient_id="p1"), points)
         assert facts.draft_orders == (mine,)
         assert (facts.workflow_point, facts.user_role) == ("clinician", "clinician")
+
+    def test_order_select_keeps_its_selections_and_order_sign_selects_everything(
+        self, points: WorkflowPoints
+    ) -> None:
+        orders = [
+            {
+                "resourceType": "ServiceRequest",
+                "id": order_id,
+                "status": "draft",
+                "intent": "order",
+                "subject": {"reference": "Patient/p1"},
+            }
+            for order_id in ("a", "b")
+        ]
+        base = {
+            "userId": "Practitioner/u1",
+            "patientId": "p1",
+            "draftOrders": {"resourceType": "Bundle", "entry": [{"resource": r} for r in orders]},
+        }
+        record = PatientRecord(patient_id="p1")
+        select = parse_context("order-select", base | {"selections": ["ServiceRequest/b"]})
+        facts = workflow_facts(select, "order-select", record, points)
+        assert facts.selections == ("ServiceRequest/b",)
+        assert facts.selected_orders == (orders[1],)
+        assert facts.draft_orders == tuple(orders)
+        sign = workflow_facts(parse_context("order-sign", base), "order-sign", record, points)
+        assert sign.selections is None
+        assert sign.selected_orders == tuple(orders)
 
     def test_a_staff_role_in_the_record_makes_the_user_staff(self, points: WorkflowPoints) -> None:
         context = parse_context(

@@ -7,7 +7,7 @@ import pytest
 import respx
 from pydantic import SecretStr
 
-from stratcare.errors import FhirServerError
+from stratcare.errors import EhrError, EhrRejectedError, EhrTechnicalError
 from stratcare.fhir.client import HttpxFhirClient
 
 BASE = "https://ehr.example.org/fhir"
@@ -43,9 +43,9 @@ async def test_read_without_token_sends_no_authorization() -> None:
 async def test_error_statuses_are_classified(status: int, technical: bool) -> None:
     respx.post(BASE).mock(return_value=httpx.Response(status))
     async with httpx.AsyncClient() as http:
-        with pytest.raises(FhirServerError) as caught:
+        with pytest.raises(EhrError) as caught:
             await HttpxFhirClient(http).transaction(BASE, BUNDLE, None)
-    assert caught.value.technical is technical
+    assert isinstance(caught.value, EhrTechnicalError) is technical
     assert caught.value.status == status
 
 
@@ -53,9 +53,9 @@ async def test_error_statuses_are_classified(status: int, technical: bool) -> No
 async def test_transport_errors_are_technical() -> None:
     respx.post(BASE).mock(side_effect=httpx.ConnectError("refused"))
     async with httpx.AsyncClient() as http:
-        with pytest.raises(FhirServerError) as caught:
+        with pytest.raises(EhrError) as caught:
             await HttpxFhirClient(http).transaction(BASE, BUNDLE, None)
-    assert caught.value.technical
+    assert isinstance(caught.value, EhrTechnicalError)
 
 
 @respx.mock
@@ -67,7 +67,7 @@ async def test_a_transaction_with_a_failed_entry_is_an_error() -> None:
     }
     respx.post(BASE).mock(return_value=httpx.Response(200, json=response))
     async with httpx.AsyncClient() as http:
-        with pytest.raises(FhirServerError, match="not applied"):
+        with pytest.raises(EhrError, match="not applied"):
             await HttpxFhirClient(http).transaction(BASE, BUNDLE, None)
 
 
@@ -88,6 +88,27 @@ async def test_a_transaction_posts_the_bundle_to_the_base() -> None:
 async def test_a_body_that_is_not_json_is_a_logical_error() -> None:
     respx.get(f"{BASE}/Patient/p1").mock(return_value=httpx.Response(200, text="<html>"))
     async with httpx.AsyncClient() as http:
-        with pytest.raises(FhirServerError) as caught:
+        with pytest.raises(EhrError) as caught:
             await HttpxFhirClient(http).read(BASE, "Patient/p1", None)
-    assert not caught.value.technical
+    assert isinstance(caught.value, EhrRejectedError)
+
+
+@respx.mock
+async def test_the_token_is_cut_from_the_error_text() -> None:
+    echo = {"resourceType": "OperationOutcome", "issue": [{"code": "security", "diagnostics": "bad s3cr3t"}]}
+    respx.post(BASE).mock(return_value=httpx.Response(400, json=echo))
+    async with httpx.AsyncClient() as http:
+        with pytest.raises(EhrError) as caught:
+            await HttpxFhirClient(http).transaction(BASE, BUNDLE, SecretStr("s3cr3t"))
+    assert caught.value.message == f"POST {BASE} answered 400: bad [redacted]"
+
+
+@respx.mock
+async def test_a_read_told_to_wait_says_how_long() -> None:
+    respx.get(f"{BASE}/Patient/p1").mock(return_value=httpx.Response(429, headers={"Retry-After": "7"}))
+    async with httpx.AsyncClient() as http:
+        with pytest.raises(EhrError) as caught:
+            await HttpxFhirClient(http).read(BASE, "Patient/p1?name=x", None)
+    assert isinstance(caught.value, EhrTechnicalError)
+    assert caught.value.retry_after_seconds == 7.0
+    assert caught.value.message == f"GET {BASE}/Patient/p1 answered 429"

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from instruments.plugin_content import ITEM_WEIGHT_URL, SD, worst_pain_questionnaire
 from stratcare.instruments.definition import InstrumentContentError, read_definition
 from stratcare.instruments.registry import InstrumentRegistry
-
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 
 def _weighted() -> JsonObject:

@@ -6,9 +6,9 @@ import pytest
 
 from instruments.responses import PATIENT_ID, START_BACK, nih_response, start_back_response
 from instruments.test_start_back_scoring import ALL_ANSWER_SETS, expected
-from stratcare.instruments import RiskGroup
 from stratcare.instruments.instrument_result import InstrumentResult
 from stratcare.instruments.registry import InstrumentRegistry
+from support.instrument_results import RiskGroup
 
 
 def test_every_answer_set_scores_as_the_published_rule_says(registry: InstrumentRegistry) -> None:

@@ -9,18 +9,19 @@ import pytest
 
 from instruments.responses import NIH_SCREEN, PATIENT_ID, START_BACK_SYSTEM, nih_response, start_back_response
 from stratcare.content import ContentRepository
-from stratcare.instruments import InstrumentCatalog, ResponseRejected, StartBackScore
+from stratcare.instruments import InstrumentRegistry, ResponseRejected
+from stratcare.instruments.instrument_result import InstrumentResult
 
 HIGH_RISK = ["agree"] * 8 + ["extremely"]
 
 
 @pytest.fixture(scope="module")
-def catalog() -> InstrumentCatalog:
-    return InstrumentCatalog.from_content(ContentRepository.load())
+def catalog() -> InstrumentRegistry:
+    return InstrumentRegistry.from_content(ContentRepository.load())
 
 
 def rejected(
-    catalog: InstrumentCatalog, response: dict[str, Any], patient_id: str = PATIENT_ID
+    catalog: InstrumentRegistry, response: dict[str, Any], patient_id: str = PATIENT_ID
 ) -> ResponseRejected:
     outcome = catalog.score(response, patient_id)
     assert isinstance(outcome, ResponseRejected), outcome
@@ -28,7 +29,7 @@ def rejected(
 
 
 @pytest.mark.parametrize("status", ["in-progress", "stopped", "entered-in-error", None])
-def test_a_response_that_is_not_completed(catalog: InstrumentCatalog, status: str | None) -> None:
+def test_a_response_that_is_not_completed(catalog: InstrumentRegistry, status: str | None) -> None:
     outcome = rejected(catalog, start_back_response(HIGH_RISK, status=status))
     (reason,) = outcome.reasons
     assert reason.startswith("the questionnaire was not completed: ")
@@ -37,7 +38,7 @@ def test_a_response_that_is_not_completed(catalog: InstrumentCatalog, status: st
     assert "None" not in reason
 
 
-def test_an_in_progress_status_is_said_in_words(catalog: InstrumentCatalog) -> None:
+def test_an_in_progress_status_is_said_in_words(catalog: InstrumentRegistry) -> None:
     outcome = rejected(catalog, start_back_response(HIGH_RISK, status="in-progress"))
     assert outcome.reasons == (
         "the questionnaire was not completed: it is still in progress (not submitted); "
@@ -45,14 +46,14 @@ def test_an_in_progress_status_is_said_in_words(catalog: InstrumentCatalog) -> N
     )
 
 
-def test_an_amended_response_is_complete_and_scored(catalog: InstrumentCatalog) -> None:
+def test_an_amended_response_is_complete_and_scored(catalog: InstrumentRegistry) -> None:
     assert isinstance(
-        catalog.score(start_back_response(HIGH_RISK, status="amended"), PATIENT_ID), StartBackScore
+        catalog.score(start_back_response(HIGH_RISK, status="amended"), PATIENT_ID), InstrumentResult
     )
 
 
 @pytest.mark.parametrize("missing", range(9))
-def test_each_missing_item(catalog: InstrumentCatalog, missing: int) -> None:
+def test_each_missing_item(catalog: InstrumentRegistry, missing: int) -> None:
     response = start_back_response(HIGH_RISK)
     del response["item"][missing]
     (reason,) = rejected(catalog, response).reasons
@@ -61,7 +62,7 @@ def test_each_missing_item(catalog: InstrumentCatalog, missing: int) -> None:
     assert "sb-" not in reason
 
 
-def test_a_missing_item_is_named_by_its_number_and_text(catalog: InstrumentCatalog) -> None:
+def test_a_missing_item_is_named_by_its_number_and_text(catalog: InstrumentRegistry) -> None:
     response = start_back_response(HIGH_RISK)
     del response["item"][6]
     assert rejected(catalog, response).reasons == (
@@ -70,7 +71,7 @@ def test_a_missing_item_is_named_by_its_number_and_text(catalog: InstrumentCatal
     )
 
 
-def test_an_item_present_without_an_answer_is_missing(catalog: InstrumentCatalog) -> None:
+def test_an_item_present_without_an_answer_is_missing(catalog: InstrumentRegistry) -> None:
     response = start_back_response(HIGH_RISK)
     response["item"][4] = {"linkId": "sb-5"}
     assert rejected(catalog, response).reasons[0].startswith("question 5 (")
@@ -84,7 +85,7 @@ def test_an_item_present_without_an_answer_is_missing(catalog: InstrumentCatalog
         (START_BACK_SYSTEM, "very-much"),  # a code of item 9 given for item 1
     ],
 )
-def test_a_code_not_in_the_questionnaire(catalog: InstrumentCatalog, system: str, code: str) -> None:
+def test_a_code_not_in_the_questionnaire(catalog: InstrumentRegistry, system: str, code: str) -> None:
     response = start_back_response(HIGH_RISK)
     response["item"][0]["answer"] = [{"valueCoding": {"system": system, "code": code}}]
     (reason,) = rejected(catalog, response).reasons
@@ -92,13 +93,13 @@ def test_a_code_not_in_the_questionnaire(catalog: InstrumentCatalog, system: str
     assert reason.endswith("has an answer that is not one of its options")
 
 
-def test_a_coding_without_system_is_not_guessed(catalog: InstrumentCatalog) -> None:
+def test_a_coding_without_system_is_not_guessed(catalog: InstrumentRegistry) -> None:
     response = start_back_response(HIGH_RISK)
     response["item"][0]["answer"] = [{"valueCoding": {"code": "agree"}}]
     assert "not one of its options" in rejected(catalog, response).reasons[0]
 
 
-def test_a_non_coded_answer(catalog: InstrumentCatalog) -> None:
+def test_a_non_coded_answer(catalog: InstrumentRegistry) -> None:
     response = start_back_response(HIGH_RISK)
     response["item"][8]["answer"] = [{"valueInteger": 4}]
     (reason,) = rejected(catalog, response).reasons
@@ -106,7 +107,7 @@ def test_a_non_coded_answer(catalog: InstrumentCatalog) -> None:
     assert reason.endswith("is not answered with one of its options")
 
 
-def test_two_answers_to_one_item(catalog: InstrumentCatalog) -> None:
+def test_two_answers_to_one_item(catalog: InstrumentRegistry) -> None:
     response = start_back_response(HIGH_RISK)
     response["item"][0]["answer"].append({"valueCoding": {"system": START_BACK_SYSTEM, "code": "disagree"}})
     (reason,) = rejected(catalog, response).reasons
@@ -114,7 +115,7 @@ def test_two_answers_to_one_item(catalog: InstrumentCatalog) -> None:
     assert reason.endswith("has 2 answers; it takes one")
 
 
-def test_an_item_answered_twice(catalog: InstrumentCatalog) -> None:
+def test_an_item_answered_twice(catalog: InstrumentRegistry) -> None:
     response = start_back_response(HIGH_RISK)
     response["item"].append(copy.deepcopy(response["item"][0]))
     (reason,) = rejected(catalog, response).reasons
@@ -122,7 +123,7 @@ def test_an_item_answered_twice(catalog: InstrumentCatalog) -> None:
     assert reason.endswith("is answered more than once")
 
 
-def test_an_unknown_item(catalog: InstrumentCatalog) -> None:
+def test_an_unknown_item(catalog: InstrumentRegistry) -> None:
     response = start_back_response(HIGH_RISK)
     response["item"].append({"linkId": "sb-10", "answer": [{"valueBoolean": True}]})
     assert rejected(catalog, response).reasons == ("it answers a question that is not in the questionnaire",)
@@ -136,7 +137,7 @@ def test_an_unknown_item(catalog: InstrumentCatalog) -> None:
         {"reference": "Group/pat-1"},
     ],
 )
-def test_another_patients_response(catalog: InstrumentCatalog, subject: dict[str, str]) -> None:
+def test_another_patients_response(catalog: InstrumentRegistry, subject: dict[str, str]) -> None:
     outcome = rejected(catalog, start_back_response(HIGH_RISK, subject=subject))
     assert outcome.reasons == ("the response belongs to another patient than the one in context",)
 
@@ -150,58 +151,58 @@ def test_another_patients_response(catalog: InstrumentCatalog, subject: dict[str
     ],
 )
 def test_the_patients_own_response_in_any_reference_form(
-    catalog: InstrumentCatalog, subject: dict[str, str]
+    catalog: InstrumentRegistry, subject: dict[str, str]
 ) -> None:
     assert isinstance(
-        catalog.score(start_back_response(HIGH_RISK, subject=subject), PATIENT_ID), StartBackScore
+        catalog.score(start_back_response(HIGH_RISK, subject=subject), PATIENT_ID), InstrumentResult
     )
 
 
-def test_a_response_without_subject(catalog: InstrumentCatalog) -> None:
+def test_a_response_without_subject(catalog: InstrumentRegistry) -> None:
     response = start_back_response(HIGH_RISK)
     del response["subject"]
     assert rejected(catalog, response).reasons == ("the response names no patient as its subject",)
 
 
-def test_another_version_of_the_questionnaire(catalog: InstrumentCatalog) -> None:
+def test_another_version_of_the_questionnaire(catalog: InstrumentRegistry) -> None:
     response = start_back_response(
         HIGH_RISK, questionnaire="http://stratcare.org/fhir/Questionnaire/start-back|2.0"
     )
     assert "answers version 2.0" in rejected(catalog, response).reasons[0]
 
 
-def test_an_unversioned_canonical_is_accepted(catalog: InstrumentCatalog) -> None:
+def test_an_unversioned_canonical_is_accepted(catalog: InstrumentRegistry) -> None:
     response = start_back_response(
         HIGH_RISK, questionnaire="http://stratcare.org/fhir/Questionnaire/start-back"
     )
-    assert isinstance(catalog.score(response, PATIENT_ID), StartBackScore)
+    assert isinstance(catalog.score(response, PATIENT_ID), InstrumentResult)
 
 
-def test_an_unknown_questionnaire(catalog: InstrumentCatalog) -> None:
+def test_an_unknown_questionnaire(catalog: InstrumentRegistry) -> None:
     response = start_back_response(HIGH_RISK, questionnaire="http://example.org/Questionnaire/other")
     assert "no instrument is known" in rejected(catalog, response).reasons[0]
 
 
-def test_a_response_without_id(catalog: InstrumentCatalog) -> None:
+def test_a_response_without_id(catalog: InstrumentRegistry) -> None:
     response = start_back_response(HIGH_RISK)
     del response["id"]
     assert "no id" in rejected(catalog, response).reasons[0]
 
 
-def test_every_problem_is_reported_at_once(catalog: InstrumentCatalog) -> None:
+def test_every_problem_is_reported_at_once(catalog: InstrumentRegistry) -> None:
     response = start_back_response(HIGH_RISK, status="in-progress", subject={"reference": "Patient/x"})
     del response["item"][2]
     assert len(rejected(catalog, response).reasons) == 3
 
 
-def test_nested_group_items_are_read(catalog: InstrumentCatalog) -> None:
+def test_nested_group_items_are_read(catalog: InstrumentRegistry) -> None:
     response = start_back_response(HIGH_RISK)
     response["item"] = [{"linkId": "group", "item": response["item"]}]
     # A group linkId that carries no answer is not an answer; the nested items are.
-    assert isinstance(catalog.score(response, PATIENT_ID), StartBackScore)
+    assert isinstance(catalog.score(response, PATIENT_ID), InstrumentResult)
 
 
-def test_nih_incomplete(catalog: InstrumentCatalog) -> None:
+def test_nih_incomplete(catalog: InstrumentRegistry) -> None:
     response = nih_response("gt-5y", "every-day")
     response["item"].pop()
     outcome = rejected(catalog, response)
@@ -214,12 +215,12 @@ def test_nih_incomplete(catalog: InstrumentCatalog) -> None:
 
 @pytest.mark.parametrize("garbage", [{"item": "nope"}, {"item": [1, "x", None]}, {"item": [{"linkId": 5}]}])
 def test_garbage_items_are_rejected_not_crashed_on(
-    catalog: InstrumentCatalog, garbage: dict[str, Any]
+    catalog: InstrumentRegistry, garbage: dict[str, Any]
 ) -> None:
     assert rejected(catalog, start_back_response(HIGH_RISK, **garbage)).reasons
 
 
-def test_without_a_version_id_the_last_update_names_the_version(catalog: InstrumentCatalog) -> None:
+def test_without_a_version_id_the_last_update_names_the_version(catalog: InstrumentRegistry) -> None:
     """An amended response must not share its first version's write-back identity."""
     first = start_back_response(HIGH_RISK, meta={"lastUpdated": "2026-11-20T09:00:00Z"})
     amended = start_back_response(HIGH_RISK, meta={"lastUpdated": "2026-11-21T10:00:00Z"}, status="amended")

@@ -7,9 +7,11 @@ import uuid
 from datetime import UTC, datetime
 
 from stratcare.engine.ports import HookCallFacts
-from stratcare.instruments.results import ResponseSource, RiskGroup, StartBackScore
+from stratcare.instruments.instrument_result import InstrumentResult
+from stratcare.instruments.results import ResponseSource
 from stratcare.store import SqlLedgers
 from stratcare.writeback.planner import plan_writes
+from support.instrument_results import start_back_result
 
 SERVICE = "start-back-encounter-start"
 START_BACK = "http://stratcare.org/fhir/Questionnaire/start-back|1.0.0"
@@ -17,9 +19,9 @@ RESOURCES_PER_WRITE = {"Observation": 2, "RiskAssessment": 1}
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
-def score(response_id: str) -> StartBackScore:
+def score(response_id: str) -> InstrumentResult:
     source = ResponseSource(response_id, "1", START_BACK, NOW)
-    return StartBackScore(source, "1.0.0", total=6, psychosocial=4, risk_group=RiskGroup.HIGH)
+    return start_back_result(source, "1.0.0", total=6, psychosocial=4, risk_group="high")
 
 
 async def queue_writes(

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import pytest
@@ -36,10 +36,17 @@ FAST_WRITEBACK: dict[str, Any] = {
 HookBody = dict[str, Any]
 
 
+class HasBaseUrl(Protocol):
+    """A FHIR server, running or not: only its base URL matters for the allowlist."""
+
+    @property
+    def base_url(self) -> str: ...
+
+
 def make_settings(
     database_url: str,
     *,
-    writes_to: Sequence[FhirTestServer] = (),
+    writes_to: Sequence[HasBaseUrl] = (),
     writeback: dict[str, Any] | None = None,
     **overrides: Any,
 ) -> Settings:
@@ -85,7 +92,7 @@ def high_risk_request(fhir_server: FhirTestServer) -> HookBody:
     """The high-risk demo call for a patient, encounter and responses no other test (or run) used, naming
     ``fhir_server``: prefetch is complete, so the server is used only for the write-back."""
     (scenario,) = [scenario for scenario in load_scenarios() if scenario.name == "high-risk"]
-    body = copy.deepcopy(scenario.request)
+    body: dict[str, Any] = copy.deepcopy(scenario.request)
     tag = uuid.uuid4().hex[:12]
     renames = {
         "demo-high-enc": f"enc-{tag}",

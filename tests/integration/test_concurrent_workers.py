@@ -56,7 +56,7 @@ async def drain_with_two_workers(database_url: str) -> tuple[list[int], OutboxSt
         claimed = await asyncio.gather(drain(first), drain(second))
     ledgers = await SqlLedgers.open(database_url)
     try:
-        return claimed, await ledgers.outbox().status(now())
+        return list(claimed), await ledgers.outbox().status(now())
     finally:
         await ledgers.close()
 

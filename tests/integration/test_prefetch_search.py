@@ -89,7 +89,7 @@ async def create_record(http: httpx.AsyncClient, extra: list[dict[str, Any]]) ->
         "subject": {"reference": patient_url},
     }
     resources = [encounter, *screens(patient_url), *(_pointed(item, patient_url) for item in extra)]
-    entries = [
+    entries: list[dict[str, Any]] = [
         {"fullUrl": patient_url, "resource": {"resourceType": "Patient", "active": True, "birthDate": BORN}},
         *({"fullUrl": f"urn:uuid:{uuid.uuid4()}", "resource": resource} for resource in resources),
     ]

@@ -302,7 +302,7 @@ async def test_killing_a_web_process_and_a_worker_loses_no_call_and_no_write(
             )
         outbox = await wait_for_drain(ports[1])
         for process in (*webs[1:], *workers[1:]):
-            assert process.poll() is None, f"a surviving process exited ({process.args})"
+            assert process.poll() is None, f"a surviving process exited ({process.args!r})"
         assert webs[0].wait(timeout=10) == -signal.SIGKILL
         assert workers[0].wait(timeout=10) == -signal.SIGKILL
         received = recorder.received()

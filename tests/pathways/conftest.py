@@ -38,7 +38,7 @@ def new_uuid() -> SequentialUuids:
 def acute_only_pathway(tmp_path_factory: pytest.TempPathFactory) -> Pathway:
     """The shipped pathway with referralDurationScope set to acute-only (the TARGET trial's local choice)."""
     root, copy = default_content_root(), tmp_path_factory.mktemp("acute-only")
-    for folder in ("plan_definitions", "terminology"):
+    for folder in ("questionnaires", "plan_definitions", "terminology"):
         shutil.copytree(root / folder, copy / folder)
     plan = json.loads((copy / PLAN_FILE).read_text(encoding="utf-8"))
     for setting in plan["extension"]:

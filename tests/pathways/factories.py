@@ -1,25 +1,24 @@
-"""Builders for pathway inputs: instrument results made directly from results.py, FHIR JSON by hand."""
+"""Builders for pathway inputs: instrument results made directly from the shipped instrument content
+(scores and band set by hand, not scored), FHIR JSON by hand."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 from uuid import UUID
 
-from stratcare.instruments.results import (
-    Chronicity,
-    NihScreenResult,
-    ResponseRejected,
-    ResponseSource,
-    RiskGroup,
-    ScreenDate,
-    StartBackScore,
-)
+from stratcare.content import ContentRepository
+from stratcare.instruments.definition import InstrumentDefinition
+from stratcare.instruments.instrument_result import InstrumentResult
+from stratcare.instruments.registry import InstrumentRegistry
+from stratcare.instruments.results import Chronicity, ResponseRejected, ResponseSource, ScreenDate
+from stratcare.json_types import JsonObject
 from stratcare.pathways import PathwayInputs
+from support.instrument_results import RiskGroup
 
-JsonObject = dict[str, Any]
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 AUTHORED = datetime(2026, 11, 20, 9, 15, tzinfo=UTC)
 START_BACK = "http://stratcare.org/fhir/Questionnaire/start-back"
@@ -51,6 +50,13 @@ class SequentialUuids:
         return issued
 
 
+@cache
+def definition(key: str) -> InstrumentDefinition:
+    instrument = InstrumentRegistry.from_content(ContentRepository.load()).by_key(key)
+    assert instrument is not None
+    return instrument.definition
+
+
 ADULT = {"resourceType": "Patient", "id": "p1", "birthDate": "1970-05-14"}
 
 
@@ -70,14 +76,16 @@ def source(
     )
 
 
-def start_back(risk: RiskGroup, dated: ScreenDate | None = AUTHORED_DATE) -> StartBackScore:
+def start_back(risk: RiskGroup, dated: ScreenDate | None = AUTHORED_DATE) -> InstrumentResult:
     total, psychosocial = SCORES[risk]
-    return StartBackScore(
+    content = definition("startBack")
+    return InstrumentResult(
+        definition=content,
         source=source("sb-1", dated=dated),
-        instrument_version="1.0.0",
-        total=total,
-        psychosocial=psychosocial,
-        risk_group=risk,
+        answers={},
+        scores={"total": total, "psychosocial": psychosocial},
+        band=content.band(f"{risk.value}-risk"),
+        flags=(),
     )
 
 
@@ -89,13 +97,15 @@ def start_back_rejected(*reasons: str, dated: ScreenDate | None = AUTHORED_DATE)
     )
 
 
-def nih(chronicity: Chronicity, dated: ScreenDate | None = AUTHORED_DATE) -> NihScreenResult:
-    return NihScreenResult(
+def nih(chronicity: Chronicity, dated: ScreenDate | None = AUTHORED_DATE) -> InstrumentResult:
+    content = definition("nih")
+    return InstrumentResult(
+        definition=content,
         source=source("nih-1", NIH, dated=dated),
-        instrument_version="1.0.0",
-        duration_code="1-5-years",
-        frequency_code="every-day",
-        chronicity=chronicity,
+        answers={"nih-duration": "1-5-years", "nih-frequency": "every-day"},
+        scores={},
+        band=content.band(chronicity.value),
+        flags=(),
     )
 
 
@@ -103,6 +113,12 @@ def nih_rejected() -> ResponseRejected:
     return ResponseRejected(
         source=source("nih-bad", NIH), instrument=NIH, reasons=("question 2 is not answered",)
     )
+
+
+def risk_group(given: PathwayInputs) -> str | None:
+    """The STarT Back risk group of the inputs' scored screen (current or not), else None."""
+    result = given.scored("startBack")
+    return result.band.alias if result is not None and result.band is not None else None
 
 
 def condition(
@@ -164,5 +180,14 @@ def inputs(**overrides: Any) -> PathwayInputs:
         "patient": dict(ADULT),
         "conditions": [condition(LOW_BACK_PAIN)],
     }
+    results = dict(overrides.pop("results", {}))
+    for key, name in (("startBack", "start_back"), ("nih", "nih")):
+        if overrides.get(name) is not None:
+            results[key] = overrides[name]
+        overrides.pop(name, None)
+    values["instruments"] = {key: definition(key) for key in SERVICE_INSTRUMENTS}
     values.update(overrides)
-    return PathwayInputs(**values)
+    return PathwayInputs(results=results, **values)
+
+
+SERVICE_INSTRUMENTS = ("startBack", "nih")

@@ -8,9 +8,9 @@ import pytest
 
 from instruments.responses import start_back_response
 from stratcare.content import ContentRepository
-from stratcare.instruments import InstrumentCatalog, ResponseRejected
-from stratcare.instruments.results import RiskGroup
+from stratcare.instruments import InstrumentRegistry, ResponseRejected
 from stratcare.pathways import Pathway
+from support.instrument_results import RiskGroup
 
 from .factories import SequentialUuids, inputs, start_back
 
@@ -21,11 +21,11 @@ INTERNAL = re.compile(
 
 
 @pytest.fixture(scope="module")
-def catalog() -> InstrumentCatalog:
-    return InstrumentCatalog.from_content(ContentRepository.load())
+def catalog() -> InstrumentRegistry:
+    return InstrumentRegistry.from_content(ContentRepository.load())
 
 
-def refused(catalog: InstrumentCatalog, response: dict[str, object]) -> ResponseRejected:
+def refused(catalog: InstrumentRegistry, response: dict[str, object]) -> ResponseRejected:
     outcome = catalog.score(response, "p1")
     assert isinstance(outcome, ResponseRejected)
     return outcome
@@ -44,7 +44,7 @@ class TestLowRiskAdvice:
 
 class TestNoInternalCodesOnCards:
     def test_a_missing_item_is_named_by_its_question(
-        self, pathway: Pathway, catalog: InstrumentCatalog
+        self, pathway: Pathway, catalog: InstrumentRegistry
     ) -> None:
         response = start_back_response(HIGH_RISK, id="qr-77", subject={"reference": "Patient/p1"})
         del response["item"][6]
@@ -55,7 +55,7 @@ class TestNoInternalCodesOnCards:
         assert not INTERNAL.search(detail), detail
 
     def test_an_unfinished_screen_is_said_in_words(
-        self, pathway: Pathway, catalog: InstrumentCatalog
+        self, pathway: Pathway, catalog: InstrumentRegistry
     ) -> None:
         response = start_back_response(HIGH_RISK, status="in-progress", subject={"reference": "Patient/p1"})
         given = inputs(start_back=refused(catalog, response))

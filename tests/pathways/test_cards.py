@@ -8,9 +8,10 @@ from uuid import UUID
 import pytest
 
 from stratcare.cdshooks.models import Card
-from stratcare.instruments.results import Chronicity, RiskGroup
+from stratcare.instruments.results import Chronicity
 from stratcare.pathways import Pathway, PathwayContentError, PathwayInputs
 from stratcare.pathways.card_mapping import indicator_for, selection_for
+from support.instrument_results import RiskGroup
 
 from .factories import (
     CAUDA_EQUINA,

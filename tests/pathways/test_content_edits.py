@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from stratcare.content import ContentError, ContentRepository, default_content_root
-from stratcare.instruments.results import RiskGroup, ScreenDate
+from stratcare.instruments.results import ScreenDate
 from stratcare.pathways import Pathway, PathwayContentError, load_pathway
+from support.instrument_results import RiskGroup
 
 from .conftest import PLAN
 from .factories import SequentialUuids, inputs, start_back
@@ -28,7 +29,7 @@ def action(plan: dict[str, Any], action_id: str) -> dict[str, Any]:
 
 def edited_pathway(tmp_path: Path, edit: JsonEdit) -> Pathway:
     root = default_content_root()
-    for folder in ("plan_definitions", "terminology"):
+    for folder in ("questionnaires", "plan_definitions", "terminology"):
         shutil.copytree(root / folder, tmp_path / folder)
     plan_path = tmp_path / PLAN_FILE
     plan = json.loads(plan_path.read_text(encoding="utf-8"))

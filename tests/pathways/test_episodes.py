@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 import pytest
 
 from stratcare.cdshooks.models import Card
-from stratcare.instruments.results import Chronicity, RiskGroup, ScreenDate
+from stratcare.instruments.results import Chronicity, ScreenDate
 from stratcare.pathways import Pathway
+from support.instrument_results import RiskGroup
 
 from .factories import (
     CAUDA_EQUINA,

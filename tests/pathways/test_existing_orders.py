@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from stratcare.cdshooks.models import Card
-from stratcare.instruments.results import RiskGroup
 from stratcare.pathways import Pathway
+from support.instrument_results import RiskGroup
 
 from .factories import PHYSIO_REFERRAL, SNOMED, SequentialUuids, inputs, service_request, start_back
 

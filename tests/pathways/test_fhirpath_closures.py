@@ -31,7 +31,7 @@ NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
 def shipped_conditions(content: ContentRepository) -> list[CompiledCondition]:
-    found = []
+    found: list[CompiledCondition] = []
     services = ServiceRegistry.from_content(content).all()
     for canonical in sorted({s.planDefinition for s in services if s.decision == "stratified-care"}):
         pathway = load_pathway(content, canonical)

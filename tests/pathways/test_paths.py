@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from stratcare.cdshooks.models import Card
-from stratcare.instruments.results import Chronicity, RiskGroup
+from stratcare.instruments.results import Chronicity
 from stratcare.pathways import Pathway, PathwayInputs
+from support.instrument_results import RiskGroup
 
 from .factories import (
     CAUDA_EQUINA,
@@ -142,9 +143,8 @@ class TestScreening:
         [card] = cards_for(pathway, inputs())
         assert card.summary == "STarT Back screening is due"
         assert card.indicator == "info"
-        assert link_urls(card) == [KEELE_TOOL]
-        assert card.links is not None
-        assert card.links[0].type == "absolute"
+        assert link_urls(card) == []  # the tool's page is the card source; the screen itself is linked
+        assert card.source.url == KEELE_TOOL  # by SMART launch when configured (test_screen_links)
         assert created_codes(card) == {SCREENING_ORDER}
 
     def test_screening_is_not_ordered_twice(self, pathway: Pathway) -> None:
@@ -167,7 +167,7 @@ class TestScreening:
         assert created_codes(card) == {SCREENING_ORDER}
         assert "question 3 is not answered; question 9 is not answered" in (card.detail or "")
         assert "Answered on 20 November 2026 (today)" in (card.detail or "")
-        assert link_urls(card) == [KEELE_TOOL]
+        assert link_urls(card) == []
 
 
 class TestRiskGroups:
@@ -197,9 +197,9 @@ class TestRiskGroups:
         given = inputs(start_back=start_back(RiskGroup.MEDIUM), nih=nih(Chronicity.ACUTE))
         [card] = cards_for(pathway, given)
         detail = card.detail or ""
-        assert "total 5/9, psychosocial 2/5, **medium risk**" in detail
-        assert "**medium risk**. Completed on 20 November 2026 (today)." in detail
-        assert "NIH chronic low back pain screen: acute or subacute" in detail
+        assert "STarT Back 5/9, psychosocial subscale 2/5: Medium risk" in detail
+        assert "Medium risk. Completed on 20 November 2026 (today)." in detail
+        assert "NIH chronic low back pain screen: Acute or subacute low back pain" in detail
         assert "QuestionnaireResponse" not in detail
         assert detail.startswith("Medium risk of persistent disabling back pain.")
 

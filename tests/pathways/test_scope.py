@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from stratcare.cdshooks.models import Card
-from stratcare.instruments.results import Chronicity, RiskGroup
+from stratcare.instruments.results import Chronicity
 from stratcare.pathways import Pathway
 from stratcare.pathways.variables import age_years
+from support.instrument_results import RiskGroup
 
 from .factories import (
     CAUDA_EQUINA,

@@ -8,8 +8,9 @@ import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
 from stratcare.cdshooks.models import Card
-from stratcare.instruments.results import Chronicity, RiskGroup
+from stratcare.instruments.results import Chronicity
 from stratcare.pathways import Pathway, PathwayInputs
+from support.instrument_results import RiskGroup
 
 from .factories import (
     NOW,

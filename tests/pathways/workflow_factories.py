@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from stratcare.json_types import JsonObject
 from stratcare.pathways.workflow import WorkflowFacts
 
 from .factories import SNOMED, condition
 
-JsonObject = dict[str, Any]
 CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 SDC = "http://hl7.org/fhir/uv/sdc/CodeSystem/temp"
 MRI_LUMBAR = "394451000119106"
 OPIOID = "360204007"
+LOINC = "http://loinc.org"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+XR_LUMBAR_LOINC = "24970-6"  # XR Lumbar spine AP and Lateral
 START_BACK_Q = "http://stratcare.org/fhir/Questionnaire/start-back"
 ORDER_REVIEW = "http://stratcare.org/fhir/PlanDefinition/start-back-order-review"
 PRE_VISIT = "http://stratcare.org/fhir/PlanDefinition/start-back-pre-visit"
@@ -38,15 +41,55 @@ def draft_service_request(code: str, system: str = SNOMED, order_id: str = "draf
     }
 
 
-def draft_medication(code: str = OPIOID) -> JsonObject:
+def draft_medication(code: str = OPIOID, order_id: str = "draft-med") -> JsonObject:
     return {
         "resourceType": "MedicationRequest",
-        "id": "draft-med",
+        "id": order_id,
         "status": "draft",
         "intent": "order",
         "medicationCodeableConcept": {"coding": [{"system": SNOMED, "code": code}]},
         "subject": {"reference": "Patient/p1"},
     }
+
+
+ENDOCET = {
+    "system": RXNORM,
+    "code": "1049216",
+    "display": "acetaminophen 325 MG / oxycodone hydrochloride 10 MG Oral Tablet [Endocet]",
+}
+"""An RxNorm branded product (SBD), as the CDC opioid guideline IG's oxycodone ValueSet lists it."""
+
+
+def rxnorm_product_order(
+    ingredients: tuple[tuple[str, str], ...] | None, order_id: str = "rx-1"
+) -> JsonObject:
+    """A draft MedicationRequest for an RxNorm product, as EHRs send draft orders: the product on a
+    contained Medication, its ingredients (``(rxcui, name)``) on ``ingredient.itemCodeableConcept``.
+    Without ingredients the order carries the product code only, in medicationCodeableConcept."""
+    order: JsonObject = {
+        "resourceType": "MedicationRequest",
+        "id": order_id,
+        "status": "draft",
+        "intent": "order",
+        "subject": {"reference": "Patient/p1"},
+        "dosageInstruction": [{"text": "1 tablet every 6 hours as needed for pain"}],
+    }
+    if ingredients is None:
+        return order | {"medicationCodeableConcept": {"coding": [dict(ENDOCET)], "text": "Endocet 10/325"}}
+    medication = {
+        "resourceType": "Medication",
+        "id": "med",
+        "code": {"coding": [dict(ENDOCET)], "text": "Endocet 10/325"},
+        "form": {"text": "Oral Tablet"},
+        "ingredient": [
+            {
+                "itemCodeableConcept": {"coding": [{"system": RXNORM, "code": code, "display": name}]},
+                "isActive": True,
+            }
+            for code, name in ingredients
+        ],
+    }
+    return order | {"contained": [medication], "medicationReference": {"reference": "#med"}}
 
 
 def appointment(

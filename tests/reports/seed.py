@@ -89,7 +89,7 @@ class Seeder:
                 "response_id": f"qr-{len(self.assessments)}",
                 "authored": authored or self.calls[call_id - 1]["received_at"],
                 "risk_group": risk_group,
-                "chronicity": chronicity,
+                "band": chronicity or (f"{risk_group}-risk" if risk_group else None),
             }
         )
 

@@ -23,7 +23,7 @@ from stratcare.store.reports_support import SqlClinicianSupport
 
 from .seed import CLINIC_A, CLINIC_B, Seeder
 
-TRAINING = SupportLink(label="STarT Back training", url="https://training.example.org/start-back")  # type: ignore[arg-type]
+TRAINING = SupportLink(label="STarT Back training", url="https://training.example.org/start-back")
 
 
 def issued(action: str) -> IssuedCard:

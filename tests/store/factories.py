@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
+from functools import cache
 from uuid import UUID, uuid4
 
 from stratcare.cdshooks.models import Card, Source, Suggestion
+from stratcare.content import ContentRepository
 from stratcare.engine.ports import HookCallFacts, IssuedCard
-from stratcare.instruments.results import (
-    Chronicity,
-    NihScreenResult,
-    ResponseRejected,
-    ResponseSource,
-    RiskGroup,
-    StartBackScore,
-)
+from stratcare.instruments.definition import InstrumentDefinition
+from stratcare.instruments.instrument_result import InstrumentResult
+from stratcare.instruments.registry import InstrumentRegistry
+from stratcare.instruments.results import ResponseRejected, ResponseSource
 from stratcare.writeback.outbox import PendingWrite
 
 NOW = datetime(2025, 3, 4, 9, 30, tzinfo=UTC)
@@ -48,23 +47,34 @@ def source(response_id: str, questionnaire: str) -> ResponseSource:
     )
 
 
-def start_back_score() -> StartBackScore:
-    return StartBackScore(
+@cache
+def definition(key: str, version: str) -> InstrumentDefinition:
+    instrument = InstrumentRegistry.from_content(ContentRepository.load()).by_key(key)
+    assert instrument is not None
+    return replace(instrument.definition, version=version)
+
+
+def start_back_score() -> InstrumentResult:
+    content = definition("startBack", "1.0")
+    return InstrumentResult(
+        definition=content,
         source=source("qr-sb", f"{START_BACK}|1.0"),
-        instrument_version="1.0",
-        total=6,
-        psychosocial=4,
-        risk_group=RiskGroup.HIGH,
+        answers={"sb-1": "yes"},
+        scores={"total": 6, "psychosocial": 4},
+        band=content.band("high-risk"),
+        flags=(),
     )
 
 
-def nih_result() -> NihScreenResult:
-    return NihScreenResult(
+def nih_result() -> InstrumentResult:
+    content = definition("nih", "2014")
+    return InstrumentResult(
+        definition=content,
         source=source("qr-nih", NIH),
-        instrument_version="2014",
-        duration_code="gt-6-months",
-        frequency_code="every-day",
-        chronicity=Chronicity.CHRONIC,
+        answers={"nih-duration": "gt-6-months", "nih-frequency": "every-day"},
+        scores={},
+        band=content.band("chronic"),
+        flags=(),
     )
 
 

@@ -67,6 +67,24 @@ SEED: dict[str, list[dict[str, Any]]] = {
             "chronicity": None,
             "rejection_reasons": ["item 1 is not answered"],
         },
+        {
+            "id": 3,
+            "hook_call_id": 1,
+            "kind": "scored",
+            "instrument": "https://stratcare.example.org/Questionnaire/nih-clbp",
+            "instrument_version": "1.0.0",
+            "questionnaire": "https://stratcare.example.org/Questionnaire/nih-clbp|1.0.0",
+            "response_id": "qr-3",
+            "response_version": "1",
+            "authored": AT,
+            "total": None,
+            "psychosocial": None,
+            "risk_group": None,
+            "duration_code": "more-than-1-year",
+            "frequency_code": "every-day",
+            "chronicity": "chronic",
+            "rejection_reasons": None,
+        },
     ],
     "cards": [
         {
@@ -140,3 +158,27 @@ async def create_release_0_1_database(engine: AsyncEngine) -> None:
         await connection.run_sync(release_0_1.metadata.create_all)
         for name, rows in SEED.items():
             await connection.execute(insert(release_0_1.metadata.tables[name]), rows)
+
+
+LEGACY_ASSESSMENT_COLUMNS = ("total", "psychosocial", "duration_code", "frequency_code", "chronicity")
+MOVED: dict[int, dict[str, Any]] = {
+    1: {"band": "high-risk", "scores": {"total": 7, "psychosocial": 5}, "answers": {}, "flags": []},
+    2: {"band": None, "scores": None, "answers": None, "flags": None},
+    3: {
+        "band": "chronic",
+        "scores": {},
+        "answers": {"nih-duration": "more-than-1-year", "nih-frequency": "every-day"},
+        "flags": [],
+    },
+}
+
+
+def upgraded(name: str) -> list[dict[str, Any]]:
+    """The seeded rows of table ``name`` as the newest schema holds them: per-instrument assessment
+    columns moved into the generic ones, everything else as seeded."""
+    if name != "assessments":
+        return SEED[name]
+    return [
+        {key: value for key, value in row.items() if key not in LEGACY_ASSESSMENT_COLUMNS} | MOVED[row["id"]]
+        for row in SEED[name]
+    ]

@@ -62,18 +62,15 @@ class TestRecord:
         assert scored["kind"] == "scored"
         assert (scored["instrument"], scored["questionnaire"]) == (START_BACK, f"{START_BACK}|1.0")
         assert (scored["response_id"], scored["response_version"]) == ("qr-sb", "2")
-        assert (scored["total"], scored["psychosocial"], scored["risk_group"]) == (6, 4, "high")
-        assert scored["chronicity"] is None
+        assert scored["scores"] == {"total": 6, "psychosocial": 4}
+        assert (scored["band"], scored["risk_group"], scored["flags"]) == ("high-risk", "high", [])
+        assert scored["answers"] == {"sb-1": "yes"}
         assert (nih["instrument"], nih["instrument_version"]) == (NIH, "2014")
-        assert (nih["duration_code"], nih["frequency_code"], nih["chronicity"]) == (
-            "gt-6-months",
-            "every-day",
-            "chronic",
-        )
-        assert nih["total"] is None
+        assert nih["answers"] == {"nih-duration": "gt-6-months", "nih-frequency": "every-day"}
+        assert (nih["band"], nih["risk_group"], nih["scores"]) == ("chronic", None, {})
         assert refused["kind"] == "rejected"
         assert refused["rejection_reasons"] == ["item 3 unanswered", "status is in-progress"]
-        assert refused["total"] is None
+        assert (refused["band"], refused["scores"], refused["flags"]) == (None, None, None)
         assert scored["hook_call_id"] == nih["hook_call_id"] == refused["hook_call_id"]
 
     async def test_cards_and_their_suggestions_are_read_back(self, ledgers: SqlLedgers) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from store import schema_release_0_1 as release_0_1
-from store.release_0_1_data import SEED, create_release_0_1_database
+from store.release_0_1_data import SEED, create_release_0_1_database, upgraded
 from stratcare.store import (
     SchemaNotCurrent,
     SqlLedgers,
@@ -84,11 +84,11 @@ class TestUpgradingRelease01:
 
         assert await current_revision(engine) == head_revision()
         async with engine.connect() as connection:
-            for name, rows in SEED.items():
+            for name in SEED:
                 table = metadata.tables[name]
                 stored = (await connection.execute(select(table).order_by(*table.primary_key))).mappings()
                 added = ADDED_SINCE_0_1.get(name, {})
-                assert [dict(row) for row in stored] == [row | added for row in rows], name
+                assert [dict(row) for row in stored] == [row | added for row in upgraded(name)], name
             assert await connection.run_sync(schema_differences) == []
 
     async def test_writes_are_then_unique_per_server(self, engine: AsyncEngine) -> None:

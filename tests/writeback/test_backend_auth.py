@@ -11,7 +11,7 @@ import respx
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
-from stratcare.errors import FhirServerError
+from stratcare.errors import EhrError, EhrTechnicalError
 from stratcare.writeback.backend_auth import ASSERTION_TYPE, BackendServicesConfig, BackendServicesToken
 
 TOKEN_URL = "https://ehr.example.org/oauth2/token"
@@ -78,6 +78,6 @@ async def test_token_endpoint_errors(key: tuple[ECKey, Path], status: int, techn
     respx.post(TOKEN_URL).mock(return_value=httpx.Response(status))
     token_provider, http = provider(key[1], [1_000_000.0])
     async with http:
-        with pytest.raises(FhirServerError) as caught:
+        with pytest.raises(EhrError) as caught:
             await token_provider.token()
-    assert caught.value.technical is technical
+    assert isinstance(caught.value, EhrTechnicalError) is technical

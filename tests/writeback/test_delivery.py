@@ -14,8 +14,9 @@ import respx
 from joserfc.jwk import ECKey
 from pydantic import SecretStr
 
+from stratcare.errors import EhrError, EhrRejectedError, EhrTechnicalError
 from stratcare.writeback.backend_auth import BackendServicesConfig, BackendServicesToken
-from stratcare.writeback.delivery import Delivered, Deliverer, DeliveryFailed, TokenHandoff
+from stratcare.writeback.delivery import Deliverer, TokenHandoff
 from stratcare.writeback.outbox import ClaimedWrite
 
 EHR = "https://ehr.example.org/fhir"
@@ -32,6 +33,13 @@ APPLIED = {
 
 def claimed(fhir_server: str | None = None, key: str = "qr1:2:1.0.0:start-back") -> ClaimedWrite:
     return ClaimedWrite(1, key, UUID(int=7), fhir_server, BUNDLE, attempts=0)
+
+
+async def failure(deliverer: Deliverer, write: ClaimedWrite) -> EhrError:
+    """What the delivery of ``write`` raised (it must raise)."""
+    with pytest.raises(EhrError) as caught:
+        await deliverer.deliver(write)
+    return caught.value
 
 
 def bearer(route: respx.Route) -> str | None:
@@ -112,8 +120,7 @@ class TestDeliverer:
 
     async def test_success_posts_the_bundle_to_the_hook_fhir_server(self, http: httpx.AsyncClient) -> None:
         route = respx.post(OTHER).mock(return_value=httpx.Response(200, json=APPLIED))
-        outcome = await Deliverer(http, ehr_base_url=EHR).deliver(claimed(OTHER + "/"))
-        assert outcome == Delivered()
+        await Deliverer(http, ehr_base_url=EHR).deliver(claimed(OTHER + "/"))
         request = route.calls.last.request
         assert json.loads(request.content) == BUNDLE
         assert request.headers["Content-Type"] == "application/fhir+json"
@@ -121,13 +128,11 @@ class TestDeliverer:
 
     async def test_no_hook_fhir_server_means_the_configured_ehr(self, http: httpx.AsyncClient) -> None:
         route = respx.post(EHR).mock(return_value=httpx.Response(200, json=APPLIED))
-        assert await Deliverer(http, ehr_base_url=EHR).deliver(claimed(None)) == Delivered()
+        await Deliverer(http, ehr_base_url=EHR).deliver(claimed(None))
         assert route.called
 
     async def test_no_server_at_all_is_permanent(self, http: httpx.AsyncClient) -> None:
-        outcome = await Deliverer(http, ehr_base_url=None).deliver(claimed(None))
-        assert isinstance(outcome, DeliveryFailed)
-        assert outcome.permanent
+        assert isinstance(await failure(Deliverer(http, ehr_base_url=None), claimed(None)), EhrRejectedError)
 
     async def test_the_lent_token_is_used_once_then_not(self, http: httpx.AsyncClient) -> None:
         route = respx.post(EHR).mock(return_value=httpx.Response(200, json=APPLIED))
@@ -156,7 +161,7 @@ class TestDeliverer:
         )
         route = respx.post(EHR).mock(return_value=httpx.Response(200, json=APPLIED))
         deliverer = Deliverer(http, ehr_base_url=EHR, backend_tokens={EHR + "/": backend})
-        assert await deliverer.deliver(claimed(None)) == Delivered()
+        await deliverer.deliver(claimed(None))
         assert token_route.call_count == 1
         assert bearer(route) == "Bearer own-token"
 
@@ -186,32 +191,29 @@ class TestDeliverer:
         self, http: httpx.AsyncClient, backend: BackendServicesToken
     ) -> None:
         respx.post(TOKEN_URL).mock(return_value=httpx.Response(503))
-        outcome = await Deliverer(http, ehr_base_url=EHR, backend_tokens={EHR: backend}).deliver(claimed())
-        assert isinstance(outcome, DeliveryFailed)
-        assert not outcome.permanent
-        assert "token endpoint" in outcome.error
+        failed = await failure(Deliverer(http, ehr_base_url=EHR, backend_tokens={EHR: backend}), claimed())
+        assert isinstance(failed, EhrTechnicalError)
+        assert "token endpoint" in failed.message
 
     async def test_503_with_retry_after_is_transient(self, http: httpx.AsyncClient) -> None:
         respx.post(EHR).mock(return_value=httpx.Response(503, headers={"Retry-After": "120"}))
-        outcome = await Deliverer(http, ehr_base_url=EHR).deliver(claimed())
-        assert outcome == DeliveryFailed(
-            f"POST {EHR} answered 503", permanent=False, retry_after_seconds=120.0
-        )
+        failed = await failure(Deliverer(http, ehr_base_url=EHR), claimed())
+        assert isinstance(failed, EhrTechnicalError)
+        assert (failed.message, failed.retry_after_seconds) == (f"POST {EHR} answered 503", 120.0)
 
     async def test_retry_after_as_an_http_date(self, http: httpx.AsyncClient) -> None:
         headers = {"Retry-After": "Fri, 20 Nov 2026 09:01:30 GMT"}
         respx.post(EHR).mock(return_value=httpx.Response(429, headers=headers))
-        outcome = await Deliverer(http, ehr_base_url=EHR, clock=lambda: NOW).deliver(claimed())
-        assert isinstance(outcome, DeliveryFailed)
-        assert (outcome.permanent, outcome.retry_after_seconds) == (False, 90.0)
+        failed = await failure(Deliverer(http, ehr_base_url=EHR, clock=lambda: NOW), claimed())
+        assert isinstance(failed, EhrTechnicalError)
+        assert failed.retry_after_seconds == 90.0
 
     @pytest.mark.parametrize("status", [408, 429, 500, 502, 504])
     async def test_transient_statuses(self, http: httpx.AsyncClient, status: int) -> None:
         respx.post(EHR).mock(return_value=httpx.Response(status))
-        outcome = await Deliverer(http, ehr_base_url=EHR).deliver(claimed())
-        assert isinstance(outcome, DeliveryFailed)
-        assert not outcome.permanent
-        assert outcome.retry_after_seconds is None
+        failed = await failure(Deliverer(http, ehr_base_url=EHR), claimed())
+        assert isinstance(failed, EhrTechnicalError)
+        assert failed.retry_after_seconds is None
 
     @pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 412, 422])
     async def test_permanent_statuses(self, http: httpx.AsyncClient, status: int) -> None:
@@ -220,10 +222,9 @@ class TestDeliverer:
             "issue": [{"severity": "error", "code": "invalid", "diagnostics": "Missing required property"}],
         }
         respx.post(EHR).mock(return_value=httpx.Response(status, json=outcome_body))
-        outcome = await Deliverer(http, ehr_base_url=EHR).deliver(claimed())
-        assert outcome == DeliveryFailed(
-            f"POST {EHR} answered {status}: Missing required property", permanent=True
-        )
+        failed = await failure(Deliverer(http, ehr_base_url=EHR), claimed())
+        assert isinstance(failed, EhrRejectedError)
+        assert failed.message == f"POST {EHR} answered {status}: Missing required property"
 
     async def test_a_refused_lent_token_is_retried_with_other_credentials(
         self, http: httpx.AsyncClient
@@ -231,9 +232,9 @@ class TestDeliverer:
         respx.post(EHR).mock(return_value=httpx.Response(403))
         handoff = TokenHandoff()
         handoff.hand_over(claimed().key, EHR, SecretStr("lent-token"), 300)
-        outcome = await Deliverer(http, ehr_base_url=EHR, handoff=handoff).deliver(claimed())
-        assert isinstance(outcome, DeliveryFailed)
-        assert not outcome.permanent
+        assert isinstance(
+            await failure(Deliverer(http, ehr_base_url=EHR, handoff=handoff), claimed()), EhrTechnicalError
+        )
 
     @pytest.mark.parametrize(
         "error",
@@ -241,8 +242,9 @@ class TestDeliverer:
     )
     async def test_transport_errors_are_transient(self, http: httpx.AsyncClient, error: Exception) -> None:
         respx.post(EHR).mock(side_effect=error)
-        outcome = await Deliverer(http, ehr_base_url=EHR).deliver(claimed())
-        assert outcome == DeliveryFailed(f"POST {EHR} failed: {type(error).__name__}", permanent=False)
+        failed = await failure(Deliverer(http, ehr_base_url=EHR), claimed())
+        assert isinstance(failed, EhrTechnicalError)
+        assert failed.message == f"POST {EHR} failed: {type(error).__name__}"
 
     @pytest.mark.parametrize(
         "response",
@@ -256,9 +258,7 @@ class TestDeliverer:
         self, http: httpx.AsyncClient, response: httpx.Response
     ) -> None:
         respx.post(EHR).mock(return_value=response)
-        outcome = await Deliverer(http, ehr_base_url=EHR).deliver(claimed())
-        assert isinstance(outcome, DeliveryFailed)
-        assert outcome.permanent
+        assert isinstance(await failure(Deliverer(http, ehr_base_url=EHR), claimed()), EhrRejectedError)
 
     async def test_the_token_never_appears_in_the_error(self, http: httpx.AsyncClient) -> None:
         echo = {
@@ -268,7 +268,6 @@ class TestDeliverer:
         respx.post(EHR).mock(return_value=httpx.Response(400, json=echo))
         handoff = TokenHandoff()
         handoff.hand_over(claimed().key, EHR, SecretStr("s3cr3t"), 300)
-        outcome = await Deliverer(http, ehr_base_url=EHR, handoff=handoff).deliver(claimed())
-        assert isinstance(outcome, DeliveryFailed)
-        assert "s3cr3t" not in outcome.error
-        assert "[redacted]" in outcome.error
+        failed = await failure(Deliverer(http, ehr_base_url=EHR, handoff=handoff), claimed())
+        assert "s3cr3t" not in failed.message
+        assert "[redacted]" in failed.message

@@ -11,13 +11,14 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from stratcare.instruments.results import ResponseSource, RiskGroup, StartBackScore
+from stratcare.instruments.results import ResponseSource
 from stratcare.writeback.delivery import Deliverer, TokenHandoff
 from stratcare.writeback.outbox import PendingWrite
 from stratcare.writeback.planner import plan_writes
 from stratcare.writeback.resources import IDENTIFIER_SYSTEM
 from stratcare.writeback.worker import OutboxWorker
 from support.fhir_server import FhirTestServer, running_fhir_server
+from support.instrument_results import start_back_result
 
 from .fake_outbox import InMemoryOutbox
 
@@ -42,7 +43,7 @@ def planned(fhir_server: str) -> PendingWrite:
     source = ResponseSource(
         f"qr-{uuid.uuid4()}", "1", "http://stratcare.org/fhir/Questionnaire/start-back", NOW
     )
-    score = StartBackScore(source, "1.0.0", total=6, psychosocial=4, risk_group=RiskGroup.HIGH)
+    score = start_back_result(source, "1.0.0", total=6, psychosocial=4, risk_group="high")
     (write,) = plan_writes(uuid.uuid4(), "p-1", None, fhir_server, [score])
     return write
 

@@ -7,8 +7,9 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from stratcare.instruments.results import ResponseSource, RiskGroup, StartBackScore
-from stratcare.writeback.resources import IDENTIFIER_SYSTEM, Encounter, result_identifier, start_back_entries
+from stratcare.instruments.results import ResponseSource
+from stratcare.writeback.resources import IDENTIFIER_SYSTEM, Encounter, result_entries, result_identifier
+from support.instrument_results import start_back_result
 
 SEARCH_SEPARATORS = ("|", ",", "$", "\\")
 
@@ -31,8 +32,8 @@ def test_if_none_exist_decodes_to_system_and_the_exact_value(version: str) -> No
     source = ResponseSource(
         "qr1", "2", "http://stratcare.org/fhir/Questionnaire/start-back", datetime.now(UTC)
     )
-    score = StartBackScore(source, version, total=5, psychosocial=2, risk_group=RiskGroup.MEDIUM)
-    for entry in start_back_entries(score, Encounter("p1", None)):
+    score = start_back_result(source, version, total=5, psychosocial=2, risk_group="medium")
+    for entry in result_entries(score, Encounter("p1", None)):
         (token,) = parse_qs(entry["request"]["ifNoneExist"], strict_parsing=True)["identifier"]
         system, value = token.split("|")
         assert (system, value) == (IDENTIFIER_SYSTEM, entry["resource"]["identifier"][0]["value"])

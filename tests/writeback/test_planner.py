@@ -12,16 +12,10 @@ from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.riskassessment import RiskAssessment
 
 from stratcare.cdshooks.models import HookResponse
-from stratcare.instruments.results import (
-    Chronicity,
-    NihScreenResult,
-    ResponseRejected,
-    ResponseSource,
-    RiskGroup,
-    StartBackScore,
-)
+from stratcare.instruments.results import ResponseRejected, ResponseSource
 from stratcare.writeback.planner import plan_writes, system_actions
 from stratcare.writeback.resources import IDENTIFIER_SYSTEM
+from support.instrument_results import nih_result, start_back_result
 
 HOOK = UUID("d1577c69-dfbe-44ad-ba6d-3e05e953b2ea")
 SOURCE = ResponseSource(
@@ -31,8 +25,8 @@ SOURCE = ResponseSource(
     authored=datetime(2026, 11, 20, 9, 15, tzinfo=UTC),
 )
 NIH_SOURCE = ResponseSource("qr2", None, "http://stratcare.org/fhir/Questionnaire/nih-clbp|1.0.0", None)
-START_BACK = StartBackScore(SOURCE, "1.0.0", total=7, psychosocial=4, risk_group=RiskGroup.HIGH)
-NIH = NihScreenResult(NIH_SOURCE, "1.0.0", "1-5y", "every-day", Chronicity.CHRONIC)
+START_BACK = start_back_result(SOURCE, "1.0.0", total=7, psychosocial=4, risk_group="high")
+NIH = nih_result(NIH_SOURCE, "1.0.0", "1-5y", "every-day", "chronic")
 REJECTED = ResponseRejected(SOURCE, "http://stratcare.org/fhir/Questionnaire/start-back", ("item 3 missing",))
 
 
@@ -72,8 +66,8 @@ class TestPlanWrites:
         assert other_hook[0].key == plan(START_BACK)[0].key
 
     def test_a_new_response_version_gets_a_new_key(self) -> None:
-        newer = StartBackScore(
-            ResponseSource("qr1", "3", SOURCE.questionnaire, SOURCE.authored), "1.0.0", 7, 4, RiskGroup.HIGH
+        newer = start_back_result(
+            ResponseSource("qr1", "3", SOURCE.questionnaire, SOURCE.authored), "1.0.0", 7, 4, "high"
         )
         assert plan(newer)[0].key != plan(START_BACK)[0].key
 

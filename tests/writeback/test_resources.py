@@ -8,20 +8,10 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
-from stratcare.instruments.results import (
-    Chronicity,
-    NihScreenResult,
-    ResponseSource,
-    RiskGroup,
-    StartBackScore,
-)
-from stratcare.writeback.resources import (
-    IDENTIFIER_SYSTEM,
-    Encounter,
-    nih_entries,
-    start_back_entries,
-    transaction,
-)
+from stratcare.instruments.instrument_result import InstrumentResult
+from stratcare.instruments.results import ResponseSource
+from stratcare.writeback.resources import IDENTIFIER_SYSTEM, Encounter, result_entries, transaction
+from support.instrument_results import nih_result, start_back_result
 
 SOURCE = ResponseSource(
     response_id="qr1",
@@ -32,8 +22,10 @@ SOURCE = ResponseSource(
 WHERE = Encounter(patient_id="p1", encounter_id="e1")
 
 
-def score(risk: RiskGroup = RiskGroup.HIGH) -> StartBackScore:
-    return StartBackScore(source=SOURCE, instrument_version="1.0.0", total=7, psychosocial=4, risk_group=risk)
+def score(risk: str = "high") -> InstrumentResult:
+    return start_back_result(
+        source=SOURCE, instrument_version="1.0.0", total=7, psychosocial=4, risk_group=risk
+    )
 
 
 def by_type(entries: list[dict[str, Any]], resource_type: str) -> list[dict[str, Any]]:
@@ -42,10 +34,10 @@ def by_type(entries: list[dict[str, Any]], resource_type: str) -> list[dict[str,
 
 class TestStartBackEntries:
     def test_the_bundle_is_valid_fhir_r4(self) -> None:
-        Bundle.model_validate(transaction(start_back_entries(score(), WHERE)))
+        Bundle.model_validate(transaction(result_entries(score(), WHERE)))
 
     def test_two_score_observations_and_one_risk_assessment(self) -> None:
-        entries = start_back_entries(score(), WHERE)
+        entries = result_entries(score(), WHERE)
         observations = by_type(entries, "Observation")
         assert [o["resource"]["valueInteger"] for o in observations] == [7, 4]
         for observation in observations:
@@ -56,11 +48,9 @@ class TestStartBackEntries:
             assert resource["encounter"] == {"reference": "Encounter/e1"}
         assert len(by_type(entries, "RiskAssessment")) == 1
 
-    @pytest.mark.parametrize(
-        ("risk", "code"), [(RiskGroup.LOW, "low"), (RiskGroup.MEDIUM, "moderate"), (RiskGroup.HIGH, "high")]
-    )
-    def test_risk_group_maps_to_hl7_risk_probability(self, risk: RiskGroup, code: str) -> None:
-        (assessment,) = by_type(start_back_entries(score(risk), WHERE), "RiskAssessment")
+    @pytest.mark.parametrize(("risk", "code"), [("low", "low"), ("medium", "moderate"), ("high", "high")])
+    def test_risk_group_maps_to_hl7_risk_probability(self, risk: str, code: str) -> None:
+        (assessment,) = by_type(result_entries(score(risk), WHERE), "RiskAssessment")
         coding = assessment["resource"]["prediction"][0]["qualitativeRisk"]["coding"][0]
         assert coding == {
             "system": "http://terminology.hl7.org/CodeSystem/risk-probability",
@@ -69,7 +59,7 @@ class TestStartBackEntries:
         }
 
     def test_risk_assessment_basis_is_the_response_and_its_observations(self) -> None:
-        entries = start_back_entries(score(), WHERE)
+        entries = result_entries(score(), WHERE)
         (assessment,) = by_type(entries, "RiskAssessment")
         observation_urls = [entry["fullUrl"] for entry in by_type(entries, "Observation")]
         assert assessment["resource"]["basis"] == [
@@ -79,7 +69,7 @@ class TestStartBackEntries:
         assert "1.0.0" in assessment["resource"]["method"]["text"]
 
     def test_every_entry_is_a_conditional_create_on_its_identifier(self) -> None:
-        for entry in start_back_entries(score(), WHERE):
+        for entry in result_entries(score(), WHERE):
             (identifier,) = entry["resource"]["identifier"]
             assert identifier["system"] == IDENTIFIER_SYSTEM
             assert entry["request"] == {
@@ -89,34 +79,34 @@ class TestStartBackEntries:
             }
 
     def test_the_same_response_yields_the_same_bundle(self) -> None:
-        assert start_back_entries(score(), WHERE) == start_back_entries(score(), WHERE)
+        assert result_entries(score(), WHERE) == result_entries(score(), WHERE)
 
     def test_a_new_response_version_yields_new_identifiers(self) -> None:
-        newer = StartBackScore(
+        newer = start_back_result(
             source=ResponseSource("qr1", "3", SOURCE.questionnaire, SOURCE.authored),
             instrument_version="1.0.0",
             total=7,
             psychosocial=4,
-            risk_group=RiskGroup.HIGH,
+            risk_group="high",
         )
-        old = {e["resource"]["identifier"][0]["value"] for e in start_back_entries(score(), WHERE)}
-        new = {e["resource"]["identifier"][0]["value"] for e in start_back_entries(newer, WHERE)}
+        old = {e["resource"]["identifier"][0]["value"] for e in result_entries(score(), WHERE)}
+        new = {e["resource"]["identifier"][0]["value"] for e in result_entries(newer, WHERE)}
         assert old.isdisjoint(new)
 
     def test_no_encounter_no_encounter_reference(self) -> None:
-        entries = start_back_entries(score(), Encounter(patient_id="p1", encounter_id=None))
+        entries = result_entries(score(), Encounter(patient_id="p1", encounter_id=None))
         assert all("encounter" not in entry["resource"] for entry in entries)
 
 
 def test_nih_classification_observation() -> None:
-    result = NihScreenResult(
+    result = nih_result(
         source=SOURCE,
         instrument_version="1.0.0",
         duration_code="1-5y",
         frequency_code="every-day",
-        chronicity=Chronicity.CHRONIC,
+        chronicity="chronic",
     )
-    bundle = transaction(nih_entries(result, WHERE))
+    bundle = transaction(result_entries(result, WHERE))
     Bundle.model_validate(bundle)
     (entry,) = bundle["entry"]
     assert entry["resource"]["valueCodeableConcept"]["coding"][0]["code"] == "chronic"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import typing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,8 +17,9 @@ from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from stratcare.auth import AuthSettings
+from stratcare.errors import EhrRejectedError
 from stratcare.writeback.backend_auth import SIGNING_ALGORITHMS
-from stratcare.writeback.delivery import Delivered, DeliveryFailed, TokenHandoff
+from stratcare.writeback.delivery import TokenHandoff
 from stratcare.writeback.outbox import ClaimedWrite, PendingWrite
 from stratcare.writeback.settings import SigningAlgorithm, WritebackSettings
 from stratcare.writeback.targets import WritebackTargets
@@ -128,7 +130,7 @@ class TestWritebackSettings:
         issuers = {"https://ehr.example.org": {"jwks_url": f"{EHR}/jwks", "writeback_servers": [EHR]}}
         monkeypatch.setenv("STRATCARE_JWT_ISSUERS", json.dumps(issuers))
         monkeypatch.setenv("STRATCARE_DATABASE_UPGRADE_ON_START", "false")
-        settings = Settings(_env_file=None)  # type: ignore[call-arg]
+        settings = Settings(_env_file=None)
         assert settings.writeback.allowlist == (OPEN_SERVER,)
         assert settings.jwt_issuers["https://ehr.example.org"].writeback_servers == (EHR,)
         assert settings.database_upgrade_on_start is False
@@ -158,7 +160,7 @@ class TestWiring:
         async with httpx.AsyncClient() as http:
             deliverer = build_deliverer(settings, targets_of(settings), http, TokenHandoff(), lambda: NOW)
             write = ClaimedWrite(1, "k", UUID(int=1), None, {"resourceType": "Bundle"}, 0)
-            assert await deliverer.deliver(write) == Delivered()
+            await deliverer.deliver(write)
         assert route.calls.last.request.headers["Authorization"] == "Bearer own"
 
     @respx.mock
@@ -168,8 +170,10 @@ class TestWiring:
         async with httpx.AsyncClient() as http:
             deliverer = build_deliverer(settings, targets_of(settings), http, TokenHandoff(), lambda: NOW)
             write = ClaimedWrite(1, "k", UUID(int=1), OPEN_SERVER, {"resourceType": "Bundle"}, 0)
-            outcome = await deliverer.deliver(write)
-        assert outcome == DeliveryFailed(f"{OPEN_SERVER} is not configured for write-back", permanent=True)
+            with pytest.raises(
+                EhrRejectedError, match=re.escape(f"{OPEN_SERVER} is not configured for write-back")
+            ):
+                await deliverer.deliver(write)
         assert not respx.calls
 
     async def test_a_missing_signing_key_fails_at_start_up(self, tmp_path: Path) -> None:
@@ -186,8 +190,8 @@ class TestWiring:
             store.enqueue(PendingWrite(f"k{number}", UUID(int=1), EHR, {}), NOW)
 
         class Succeeds:
-            async def deliver(self, write: ClaimedWrite) -> Delivered:  # noqa: ARG002
-                return Delivered()
+            async def deliver(self, write: ClaimedWrite) -> None:
+                pass
 
         settings = WritebackSettings(batch_size=2)
         worker = build_worker(settings, store, Succeeds(), lambda: NOW)

@@ -9,11 +9,13 @@ import pytest
 from pydantic import SecretStr
 
 from stratcare.auth import AuthSettings, IssuerConfig
-from stratcare.instruments.results import ResponseSource, RiskGroup, StartBackScore
+from stratcare.instruments.instrument_result import InstrumentResult
+from stratcare.instruments.results import ResponseSource
 from stratcare.writeback.delivery import TokenHandoff
 from stratcare.writeback.intake import HookWriteback, LentToken, WritebackPlan
 from stratcare.writeback.settings import WritebackMode, WritebackSettings
 from stratcare.writeback.targets import WritebackTargets
+from support.instrument_results import start_back_result
 
 EHR = "https://ehr.example.org/fhir"
 SANDBOX = "https://launch.smarthealthit.org/v/r4/fhir"
@@ -22,15 +24,15 @@ ISSUER, OTHER_ISSUER = "https://ehr.example.org", "https://other.example.org"
 CALL = UUID(int=7)
 
 
-def score() -> StartBackScore:
+def score() -> InstrumentResult:
     source = ResponseSource(
         questionnaire="http://example.org/Questionnaire/start-back|1.0.0",
         response_id="qr-1",
         version_id="1",
         authored=datetime(2026, 11, 1, tzinfo=UTC),
     )
-    return StartBackScore(
-        source=source, instrument_version="1.0.0", total=7, psychosocial=5, risk_group=RiskGroup.HIGH
+    return start_back_result(
+        source=source, instrument_version="1.0.0", total=7, psychosocial=5, risk_group="high"
     )
 
 
@@ -49,7 +51,7 @@ def targets(
         name: IssuerConfig(jwks_url=f"{name}/jwks", writeback_servers=servers)
         for name, servers in (issuers or {}).items()
     }
-    return WritebackTargets.from_settings(writeback, AuthSettings(mode=auth, issuers=configs))  # type: ignore[arg-type]
+    return WritebackTargets.from_settings(writeback, AuthSettings(mode=auth, issuers=configs))
 
 
 def plan(
@@ -99,10 +101,21 @@ class TestWhereResultsGo:
     def test_the_lent_token_is_handed_over_for_the_target_only(self) -> None:
         handoff = TokenHandoff()
         writeback = HookWriteback(targets(allowlist=(CLINIC,)), handoff)
-        (write,) = plan(writeback, CLINIC, token="lent").queued
-        plan(writeback, SANDBOX, token="not-for-a-target")
+        for_target = plan(writeback, CLINIC, token="lent")
+        writeback.committed(for_target)
+        writeback.committed(plan(writeback, SANDBOX, token="not-for-a-target"))
+        (write,) = for_target.queued
         assert len(handoff) == 1
         assert handoff.take(write.key, CLINIC) == SecretStr("lent")
+
+    def test_the_lent_token_is_handed_over_only_once_the_writes_are_committed(self) -> None:
+        """Planning lends nothing: a call whose record is not committed queued no write to deliver."""
+        handoff, woken = TokenHandoff(), []
+        writeback = HookWriteback(targets(allowlist=(CLINIC,)), handoff, lambda: woken.append(True))
+        planned = plan(writeback, CLINIC, token="lent")
+        assert (len(handoff), woken) == (0, [])
+        writeback.committed(planned)
+        assert (len(handoff), woken) == (1, [True])
 
 
 class TestModes:

@@ -11,7 +11,7 @@ from uuid import UUID
 import pytest
 from tenacity import wait_fixed
 
-from stratcare.writeback.delivery import Delivered, DeliveryFailed, DeliveryOutcome
+from stratcare.errors import EhrRejectedError, EhrTechnicalError
 from stratcare.writeback.outbox import ClaimedWrite, OutboxState, PendingWrite
 from stratcare.writeback.worker import OutboxWorker, backoff, delay_after, running_in_background
 
@@ -29,22 +29,19 @@ class Clock:
 
 
 class ScriptedDeliverer:
-    """Answers each attempt with the next scripted outcome (then success), recording what it was given."""
+    """Fails each attempt with the next scripted error (then succeeds), recording what it delivered."""
 
-    def __init__(self, *outcomes: DeliveryOutcome | Exception, pause: float = 0.0) -> None:
+    def __init__(self, *outcomes: Exception, pause: float = 0.0) -> None:
         self._outcomes = list(outcomes)
         self._pause = pause
         self.delivered: list[int] = []
 
-    async def deliver(self, write: ClaimedWrite) -> DeliveryOutcome:
+    async def deliver(self, write: ClaimedWrite) -> None:
         if self._pause:
             await asyncio.sleep(random.uniform(0, self._pause))
-        outcome = self._outcomes.pop(0) if self._outcomes else Delivered()
-        if isinstance(outcome, Exception):
-            raise outcome
-        if isinstance(outcome, Delivered):
-            self.delivered.append(write.id)
-        return outcome
+        if self._outcomes:
+            raise self._outcomes.pop(0)
+        self.delivered.append(write.id)
 
 
 def pending(key: str, fhir_server: str | None = None) -> PendingWrite:
@@ -58,7 +55,7 @@ def worker(
     return OutboxWorker(store, deliverer, clock=clock, **settings)  # type: ignore[arg-type]
 
 
-TRANSIENT = DeliveryFailed("POST https://ehr/fhir answered 503", permanent=False)
+TRANSIENT = EhrTechnicalError("POST https://ehr/fhir answered 503", status=503)
 
 
 class TestRunOnce:
@@ -83,7 +80,7 @@ class TestRunOnce:
             1,
             START + timedelta(seconds=30),
         )
-        assert row.last_error == TRANSIENT.error
+        assert row.last_error == TRANSIENT.message
         clock.now += timedelta(seconds=29)
         assert await outbox_worker.run_once() == 0
         clock.now += timedelta(seconds=1)
@@ -93,7 +90,7 @@ class TestRunOnce:
     async def test_retry_after_longer_than_the_backoff_wins(self) -> None:
         store, clock = InMemoryOutbox(), Clock()
         store.enqueue(pending("a"), START)
-        slow_down = DeliveryFailed("429", permanent=False, retry_after_seconds=600)
+        slow_down = EhrTechnicalError("429", status=429, retry_after_seconds=600)
         await worker(store, ScriptedDeliverer(slow_down), clock).run_once()
         assert store.by_key("a").next_attempt_at == START + timedelta(seconds=600)
 
@@ -106,13 +103,13 @@ class TestRunOnce:
             clock.now += timedelta(seconds=30)
         row = store.by_key("a")
         assert (row.state, row.attempts, row.next_attempt_at) == (OutboxState.DEAD, 3, None)
-        assert row.last_error == f"gave up after 3 attempts: {TRANSIENT.error}"
+        assert row.last_error == f"gave up after 3 attempts: {TRANSIENT.message}"
         assert (await store.status(clock.now)).last_dead_error == row.last_error
 
     async def test_a_permanent_failure_is_dead_at_once(self) -> None:
         store, clock = InMemoryOutbox(), Clock()
         store.enqueue(pending("a"), START)
-        invalid = DeliveryFailed("POST x answered 400: invalid", permanent=True)
+        invalid = EhrRejectedError("POST x answered 400: invalid", status=400)
         await worker(store, ScriptedDeliverer(invalid), clock).run_once()
         row = store.by_key("a")
         assert (row.state, row.attempts) == (OutboxState.DEAD, 1)
@@ -148,13 +145,12 @@ class TestRunOnce:
         running, peak = 0, 0
 
         class Counting(ScriptedDeliverer):
-            async def deliver(self, write: ClaimedWrite) -> DeliveryOutcome:  # noqa: ARG002
+            async def deliver(self, write: ClaimedWrite) -> None:  # noqa: ARG002
                 nonlocal running, peak
                 running += 1
                 peak = max(peak, running)
                 await asyncio.sleep(0.01)
                 running -= 1
-                return Delivered()
 
         await worker(store, Counting(), clock, batch_size=10, concurrency=3).run_once()
         assert peak == 3

@@ -10,7 +10,6 @@ from fastapi.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from stratcare import __version__
-from stratcare.api.authentication import AuthenticationMiddleware
 from stratcare.api.capture import router as capture_router
 from stratcare.api.cds_services import router as cds_router
 from stratcare.api.errors import install_error_handlers
@@ -54,7 +53,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=resolved.max_body_bytes,
         max_json_depth=resolved.max_json_depth,
     )
-    app.add_middleware(AuthenticationMiddleware)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=resolved.cors_origins,

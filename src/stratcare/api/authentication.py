@@ -1,78 +1,97 @@
-"""Authenticates every CDS Hooks call before its body is read, so an unauthenticated caller learns nothing
-(not even whether its JSON parses or a service exists): a failure is a bare 401 with a Bearer challenge.
+"""The authentication edge of the CDS Hooks routes, set on their router rather than matched by path.
 
-CORS preflight requests carry no credentials by design and are answered by the CORS layer outside this one.
+The CDS router builds its routes as ``AuthenticatedRoute``: each authenticates the caller before FastAPI
+reads the body, resolves dependencies or looks the service up, so an unauthenticated caller learns nothing
+(not even whether its JSON parses or a service exists). A route added to that router cannot opt out.
+Any failure is ``Unauthorized``, which ``api.errors`` answers with ``unauthorized_response``: a bare 401
+with a Bearer challenge. The reason goes to the log at INFO, never to the caller.
+
+CORS preflight requests carry no credentials by design and are answered by the CORS layer outside the
+routes. The body-size and nesting limits (``api.limits``) apply to every request before any route.
 
 A hook call's token use (its ``jti``) is recorded with the call's own writes, in one transaction (see
-``store.group_commit``): the router takes it over (``unspent_token``). Whatever else answers the request
-(an invalid body, an unknown route) answers only after the use is recorded here, and a replayed token
-is then answered 401 instead. Either way, no answer leaves before the token is spent.
+``store.group_commit``): its endpoint is marked ``records_its_token_use`` and takes the use over
+(``unspent_token``). Should the request end otherwise (an invalid body, an error before anything is
+recorded), the route records the use itself before the answer leaves, and answers 401 instead when the
+token had been used before. Either way no answer leaves before the token is spent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from fastapi import Depends, Request, Response
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPBearer
 
-from stratcare.api.security import ClientAuthenticator
 from stratcare.auth import Unauthorized, VerifiedClient
 from stratcare.auth.replay import TokenUse
 
 logger = logging.getLogger(__name__)
 
-PROTECTED_PREFIX = "/cds-services"
 CLIENT_STATE_KEY = "cds_client"
 DEFERRED_STATE_KEY = "cds_token_use"
 ARRIVED_STATE_KEY = "arrived_at"
-"""When the request reached the service, on the event loop's clock: a hook call's deadline starts there."""
+"""When the request reached its route, on the event loop's clock: a hook call's deadline starts there."""
+RECORDS_TOKEN_USE = "_stratcare_records_token_use"
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 BEARER_SCHEME = HTTPBearer(
     auto_error=False,
     scheme_name="cdsClientJwt",
     description="A JWT signed by a trusted CDS client (CDS Hooks 2.0, 'Trusting CDS Clients').",
 )
+"""Declared on the CDS router for OpenAPI; the token itself is read and verified by ``AuthenticatedRoute``."""
 
 
-class AuthenticationMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+def records_its_token_use(endpoint: Endpoint) -> Endpoint:
+    """Mark an endpoint that records its caller's token use with its own writes (``unspent_token``)."""
+    setattr(endpoint, RECORDS_TOKEN_USE, True)
+    return endpoint
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not _protected(scope):
-            await self.app(scope, receive, send)
-            return
-        state = scope.setdefault("state", {})
-        state[ARRIVED_STATE_KEY] = asyncio.get_running_loop().time()
-        request = Request(scope)
-        authenticator: ClientAuthenticator = request.app.state.runtime.authenticator
-        try:
-            client = await authenticator.authenticate(request, defer_spending=_hook_call(scope))
-        except Unauthorized as exc:
-            logger.info("CDS client refused", extra={"reason": exc.reason, "path": request.url.path})
-            await _unauthorized(send)
-            return
-        state[CLIENT_STATE_KEY] = client
-        if client is not None and client.unspent is not None:
+
+class AuthenticatedRoute(APIRoute):
+    """A route whose every request is authenticated first (the CDS router's ``route_class``)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+        defer = getattr(self.endpoint, RECORDS_TOKEN_USE, False)
+
+        async def authenticate_then_handle(request: Request) -> Response:
+            setattr(request.state, ARRIVED_STATE_KEY, asyncio.get_running_loop().time())
+            client = await _authenticate(request, defer)
+            setattr(request.state, CLIENT_STATE_KEY, client)
+            if client is None or client.unspent is None:
+                return await handle(request)
             deferred = _DeferredUse(client.unspent)
-            state[DEFERRED_STATE_KEY] = deferred
-            send = _spending_before_answer(send, deferred, authenticator, request.url.path)
-        await self.app(scope, receive, send)
+            setattr(request.state, DEFERRED_STATE_KEY, deferred)
+            try:
+                response = await handle(request)
+            except Unauthorized as refusal:  # found when the call's writes committed
+                logger.info("CDS client refused", extra={"reason": refusal.reason, "path": request.url.path})
+                raise
+            except BaseException:
+                await _spend_unless_taken(request, deferred)
+                raise
+            await _spend_unless_taken(request, deferred)
+            return response
+
+        return authenticate_then_handle
 
 
 @dataclass
 class _DeferredUse:
     use: TokenUse
     taken_over: bool = False
-    """Set when the router hands the use to the hook call, whose writes record it."""
+    """Set once the endpoint took the use over (its writes record it) or it was recorded here."""
 
 
 def unspent_token(request: Request) -> TokenUse | None:
-    """The hook call's token use, for the call to record with its writes (it is then its to record)."""
+    """The caller's token use, for a ``records_its_token_use`` endpoint to record with its writes; from then
+    on it is the endpoint's to record, on every path."""
     deferred: _DeferredUse | None = getattr(request.state, DEFERRED_STATE_KEY, None)
     if deferred is None or deferred.taken_over:
         return None
@@ -80,53 +99,36 @@ def unspent_token(request: Request) -> TokenUse | None:
     return deferred.use
 
 
-def _spending_before_answer(
-    send: Send, deferred: _DeferredUse, authenticator: ClientAuthenticator, path: str
-) -> Send:
-    refused = False
-
-    async def send_after_spending(message: Message) -> None:
-        nonlocal refused
-        if refused:
-            return
-        if message["type"] == "http.response.start" and not deferred.taken_over:
-            deferred.taken_over = True
-            if not await authenticator.spend(deferred.use):
-                refused = True
-                logger.info("CDS client refused", extra={"reason": "jti already used", "path": path})
-                await _unauthorized(send)
-                return
-        await send(message)
-
-    return send_after_spending
+async def _spend_unless_taken(request: Request, deferred: _DeferredUse) -> None:
+    if deferred.taken_over:
+        return
+    deferred.taken_over = True
+    if not await request.app.state.runtime.authenticator.spend(deferred.use):
+        logger.info("CDS client refused", extra={"reason": "jti already used", "path": request.url.path})
+        raise Unauthorized("jti already used")
 
 
-def _protected(scope: Scope) -> bool:
-    path: str = scope["path"]
-    return scope["method"] != "OPTIONS" and (
-        path == PROTECTED_PREFIX or path.startswith(PROTECTED_PREFIX + "/")
-    )
+async def _authenticate(request: Request, defer: bool) -> VerifiedClient | None:
+    authenticator = request.app.state.runtime.authenticator
+    try:
+        client: VerifiedClient | None = await authenticator.authenticate(request, defer_spending=defer)
+    except Unauthorized as refusal:
+        logger.info("CDS client refused", extra={"reason": refusal.reason, "path": request.url.path})
+        raise
+    return client
 
 
-def _hook_call(scope: Scope) -> bool:
-    """A POST to one service (``/cds-services/{id}``): its token use is recorded with the call's writes."""
-    path: str = scope["path"]
-    service = path.removeprefix(PROTECTED_PREFIX + "/")
-    return scope["method"] == "POST" and service != path and service != "" and "/" not in service
+def unauthorized_response() -> Response:
+    """A bare 401 with a Bearer challenge: the caller is told nothing about why."""
+    return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def _unauthorized(send: Send) -> None:
-    headers = [(b"www-authenticate", b"Bearer"), (b"content-length", b"0")]
-    await send({"type": "http.response.start", "status": 401, "headers": headers})
-    await send({"type": "http.response.body", "body": b""})
-
-
-async def verified_client(
-    request: Request,
-    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER_SCHEME)],
-) -> VerifiedClient | None:
-    """The client the middleware verified (None with authentication off); declares the scheme in OpenAPI."""
-    client: VerifiedClient | None = getattr(request.state, CLIENT_STATE_KEY, None)
+async def verified_client(request: Request) -> VerifiedClient | None:
+    """The client its route verified (None with authentication off)."""
+    if not hasattr(request.state, CLIENT_STATE_KEY):
+        # Fail loudly: on a route that did not authenticate, None would read as "authentication is off".
+        raise RuntimeError("the CDS client is known only on an AuthenticatedRoute")
+    client: VerifiedClient | None = getattr(request.state, CLIENT_STATE_KEY)
     return client
 
 

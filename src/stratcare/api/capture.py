@@ -6,19 +6,20 @@ HTML for people, so errors are pages with the right status and one plain sentenc
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from stratcare.api.runtime import Runtime, get_runtime
-from stratcare.capture import Accepted, CaptureContext, CaptureRefused, OpenScreen, TicketRefused
+from stratcare.capture import Accepted, CaptureRefused, OpenScreen, TicketRefused
 from stratcare.capture.smart import (
     LaunchFailed,
     PendingLaunch,
     authorization_request,
     discover,
     exchange_code,
+    launch_context,
 )
 from stratcare.capture.workflow import UnknownWorkflowPoint
 
@@ -107,11 +108,10 @@ async def callback(request: Request, runtime: RuntimeDep, code: str = "", state:
     if not state or state != pending.state or not code:
         return _refused(runtime, "The authorization answer does not match this launch; start it again.", 400)
     try:
-        launched = await exchange_code(str(capture.smart_client_id), _callback(request), pending, code, None)
-        context = _smart_context(
-            pending.iss, launched.patient_id, launched.encounter_id, launched.app_context
+        launched = await exchange_code(
+            capture.http, str(capture.smart_client_id), _callback(request), pending, code
         )
-        screen = capture.service.open(context)
+        screen = capture.service.open(launch_context(pending.iss, launched))
     except LaunchFailed as exc:
         return _refused(runtime, f"{exc}.", 502)
     except (CaptureRefused, UnknownWorkflowPoint) as exc:
@@ -153,23 +153,3 @@ async def submit(request: Request, runtime: RuntimeDep) -> HTMLResponse:
 
 def _callback(request: Request) -> str:
     return str(request.url_for("capture_callback"))
-
-
-def _smart_context(
-    iss: str, patient: str, encounter: str | None, app_context: dict[str, Any]
-) -> CaptureContext:
-    questionnaire = app_context.get("questionnaire")
-    if not isinstance(questionnaire, str) or not questionnaire:
-        raise CaptureRefused("the launch did not say which questionnaire to show (appContext.questionnaire)")
-    prompted = str(app_context.get("workflowPoint") or "clinician")
-    completed = str(app_context.get("completedAt") or prompted)
-    given_encounter = app_context.get("encounter")
-    return CaptureContext(
-        patient_id=patient,
-        encounter_id=encounter or (str(given_encounter) if given_encounter else None),
-        questionnaire=questionnaire,
-        fhir_server=iss,
-        prompted=prompted,
-        completed=completed,
-        launch="smart",
-    )

@@ -5,10 +5,19 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.routing import APIRoute
+from starlette.routing import Match
 
-from stratcare.api.authentication import ARRIVED_STATE_KEY, ClientDep, unspent_token
+from stratcare.api.authentication import (
+    ARRIVED_STATE_KEY,
+    BEARER_SCHEME,
+    AuthenticatedRoute,
+    ClientDep,
+    records_its_token_use,
+    unspent_token,
+)
 from stratcare.api.responses import model_response
 from stratcare.api.runtime import Runtime, get_runtime
 from stratcare.api.schemas import ERROR_RESPONSES, OperationOutcome
@@ -25,7 +34,8 @@ from stratcare.observability.metrics import UNKNOWN_SERVICE
 logger = logging.getLogger(__name__)
 
 
-router = APIRouter(tags=["CDS Hooks"])
+router = APIRouter(tags=["CDS Hooks"], route_class=AuthenticatedRoute, dependencies=[Depends(BEARER_SCHEME)])
+"""Every CDS Hooks route authenticates its caller first (``api.authentication``)."""
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 ServiceIdPath = Annotated[str, Path(description="The CDS service id from discovery", max_length=64)]
 
@@ -53,6 +63,7 @@ async def discovery(runtime: RuntimeDep, client: ClientDep) -> Response:
         },
     },
 )
+@records_its_token_use
 async def call_service(
     service_id: ServiceIdPath, body: HookRequest, request: Request, runtime: RuntimeDep, client: ClientDep
 ) -> Response:
@@ -86,7 +97,6 @@ async def feedback(
     service_id: ServiceIdPath,
     body: FeedbackRequest,
     runtime: RuntimeDep,
-    client: ClientDep,  # noqa: ARG001 - authenticates the caller; feedback needs nothing from the token
 ) -> FeedbackReceipt:
     """Record what the user did with cards this service returned (accepted or overridden).
 
@@ -97,3 +107,28 @@ async def feedback(
     CDS Hooks feedback schema is a `400` and nothing in it is stored.
     """
     return await runtime.feedback.receive(service_id, body)
+
+
+UNROUTED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "TRACE", "CONNECT", "QUERY"]
+"""The methods of RFC 9110, PATCH and QUERY; not OPTIONS, which CORS preflights send without credentials."""
+
+
+@router.api_route("/cds-services/{rest:path}", methods=UNROUTED_METHODS, include_in_schema=False)
+@router.api_route("/cds-services", methods=UNROUTED_METHODS, include_in_schema=False)
+async def unrouted(request: Request, rest: str = "") -> RedirectResponse:
+    """Anything else under ``/cds-services``, authenticated like the routes above: an unauthenticated caller
+    gets the same bare 401 and learns nothing of which paths and methods exist. Then what the router itself
+    would answer: 405 for a known path, a redirect for a trailing slash, else 404."""
+    allowed = sorted(
+        method
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        and route.endpoint is not unrouted
+        and route.matches(request.scope)[0] is Match.PARTIAL
+        for method in route.methods or ()
+    )
+    if allowed:
+        raise HTTPException(status_code=405, headers={"Allow": ", ".join(allowed)})
+    if not rest:  # "/cds-services/": the router's redirect_slashes
+        return RedirectResponse(request.url.replace(path=request.url.path.rstrip("/")), status_code=307)
+    raise HTTPException(status_code=404)

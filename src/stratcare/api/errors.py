@@ -10,8 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from stratcare.api.authentication import unauthorized_response
 from stratcare.api.responses import FastJSONResponse
-from stratcare.auth.errors import Unauthorized
+from stratcare.auth import Unauthorized
 from stratcare.errors import Issue, StratcareError, operation_outcome
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,10 @@ async def hook_instance_of(request: Request) -> str | None:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Unauthorized)
+    async def on_unauthorized(_: Request, __: Unauthorized) -> Response:
+        return unauthorized_response()
+
     @app.exception_handler(StratcareError)
     async def on_stratcare_error(request: Request, exc: StratcareError) -> JSONResponse:
         context = {"status": exc.status_code, "reason": exc.message}
@@ -70,13 +75,6 @@ def install_error_handlers(app: FastAPI) -> None:
             context["hookInstance"] = hook_instance
         logger.info("request refused", extra=context)
         return outcome_response(exc.status_code, exc.issues)
-
-    @app.exception_handler(Unauthorized)
-    async def on_unauthorized(request: Request, exc: Unauthorized) -> Response:
-        # Found after the call ran (a replayed token, when the call's writes committed): the same bare
-        # 401 as the authentication middleware's.
-        logger.info("CDS client refused", extra={"reason": exc.reason, "path": request.url.path})
-        return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

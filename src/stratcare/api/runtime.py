@@ -20,7 +20,7 @@ from stratcare.api.security import (
     warn_auth_off,
     warn_open_fhir_servers,
 )
-from stratcare.capture.wiring import CaptureRuntime, build_capture
+from stratcare.capture.wiring import CaptureRuntime, build_capture, capture_launch_url
 from stratcare.cdshooks.models import DiscoveryResponse
 from stratcare.cdshooks.services import ServiceRegistry
 from stratcare.content import ContentRepository
@@ -145,7 +145,13 @@ def load_content(
     registry = ServiceRegistry.from_content(content)
     decider = DeciderByKind(
         {
-            "stratified-care": StratifiedCareDecider.from_content(content, registry, hierarchy),
+            "stratified-care": StratifiedCareDecider.from_content(
+                content,
+                registry,
+                hierarchy,
+                licensed_dir=settings.licensed_content_dir,
+                capture_launch_url=capture_launch_url(settings),
+            ),
             LETTERS_DECISION: SpineLettersDecider.from_content(
                 content, registry, settings.letter_templates_dir, hierarchy
             ),

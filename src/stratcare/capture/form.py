@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
 
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 
 class UnsupportedQuestionnaire(Exception):

@@ -14,8 +14,7 @@ from typing import Any
 
 from stratcare.capture.form import Form, FormItem
 from stratcare.capture.workflow import WORKFLOW_POINT_SYSTEM, WorkflowPoints
-
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 WORKFLOW_POINT_EXTENSION = "http://stratcare.org/fhir/StructureDefinition/workflow-point"
 RESPONSE_IDENTIFIER_SYSTEM = "http://stratcare.org/fhir/sid/capture-response"

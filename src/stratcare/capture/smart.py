@@ -3,8 +3,11 @@
 The EHR opens ``/capture/launch?launch=…&iss=…``; the authorization server is discovered from
 ``{iss}/.well-known/smart-configuration`` (SMART App Launch 2.x), the user agent is sent there with
 ``response_type=code``, ``state`` and an S256 ``code_challenge`` (authlib's OAuth 2 client), and the code is
-exchanged at the token endpoint. The token response names the patient, the encounter and, from a CDS Hooks
-``smart`` link, the card's ``appContext`` (a JSON string: ``questionnaire``, ``workflowPoint``).
+exchanged at the token endpoint over the service's shared httpx client (RFC 6749 §4.1.3, with the PKCE
+``code_verifier`` of RFC 7636 §4.5; a public client names itself with ``client_id``). The token response
+names the patient, the encounter and, from a CDS Hooks ``smart`` link, the card's ``appContext`` (a JSON
+string: ``questionnaire``, ``patient``, ``encounter``, ``workflowPoint``; ``pathways/screen_links``), which
+``launch_context`` turns into the screen to open.
 """
 
 from __future__ import annotations
@@ -15,10 +18,14 @@ from typing import Any
 
 import httpx
 from authlib.common.security import generate_token
-from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
+from authlib.oauth2 import OAuth2Client
+
+from stratcare.capture.service import CaptureRefused
+from stratcare.capture.tickets import CaptureContext
 
 DISCOVERY_PATH = "/.well-known/smart-configuration"
 SCOPES = "launch openid fhirUser patient/Patient.rs patient/QuestionnaireResponse.cu"
+TOKEN_TIMEOUT = httpx.Timeout(10.0)
 
 
 class LaunchFailed(Exception):
@@ -84,36 +91,35 @@ def authorization_request(
 
 
 async def exchange_code(
-    client_id: str,
-    redirect_uri: str,
-    pending: PendingLaunch,
-    code: str,
-    transport: httpx.AsyncBaseTransport | None,
+    http: httpx.AsyncClient, client_id: str, redirect_uri: str, pending: PendingLaunch, code: str
 ) -> LaunchedContext:
-    async with _client(client_id, redirect_uri, transport) as client:
-        try:
-            token = await client.fetch_token(
-                pending.token_endpoint,
-                grant_type="authorization_code",
-                code=code,
-                code_verifier=pending.code_verifier,
-            )
-        except (OAuthError, httpx.HTTPError, ValueError) as exc:
-            raise LaunchFailed("the EHR's authorization server did not issue a token") from exc
-    return _launched(dict(token))
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect_uri,
+        "client_id": client_id,
+        "code_verifier": pending.code_verifier,
+    }
+    headers = {"Accept": "application/json"}
+    try:
+        response = await http.post(pending.token_endpoint, data=form, headers=headers, timeout=TOKEN_TIMEOUT)
+        token = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise LaunchFailed("the EHR's authorization server did not issue a token") from exc
+    if not response.is_success or not isinstance(token, dict) or "error" in token:
+        raise LaunchFailed("the EHR's authorization server did not issue a token")
+    return _launched(token)
 
 
-def _client(
-    client_id: str, redirect_uri: str, transport: httpx.AsyncBaseTransport | None = None
-) -> AsyncOAuth2Client:
-    return AsyncOAuth2Client(
+def _client(client_id: str, redirect_uri: str) -> OAuth2Client:
+    """authlib's OAuth 2 client, for the authorization URL only (it sends nothing)."""
+    return OAuth2Client(
+        None,
         client_id=client_id,
         redirect_uri=redirect_uri,
         scope=SCOPES,
         code_challenge_method="S256",
         token_endpoint_auth_method="none",
-        transport=transport,
-        timeout=10.0,
     )
 
 
@@ -139,4 +145,40 @@ def _launched(token: dict[str, Any]) -> LaunchedContext:
         app_context=app_context,
         access_token=str(token.get("access_token") or ""),
         expires_in_seconds=float(token.get("expires_in") or 300),
+    )
+
+
+def _text(app_context: dict[str, Any], key: str) -> str | None:
+    value = app_context.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise CaptureRefused(f"the launch's appContext.{key} is not a non-empty string")
+    return value
+
+
+def launch_context(iss: str, launched: LaunchedContext) -> CaptureContext:
+    """The screen a completed launch opens. The card's appContext says which Questionnaire and where in
+    the visit it was prompted; the token says whose record the EHR launched from, and it wins: an
+    appContext naming another patient, or another encounter than the token's, is refused, because the
+    answers would otherwise be filed against the wrong record."""
+    app_context = launched.app_context
+    questionnaire = _text(app_context, "questionnaire")
+    if questionnaire is None:
+        raise CaptureRefused("the launch did not say which questionnaire to show (appContext.questionnaire)")
+    patient = _text(app_context, "patient")
+    if patient is not None and patient != launched.patient_id:
+        raise CaptureRefused("the card was for another patient than the record the EHR launched from")
+    encounter = _text(app_context, "encounter")
+    if encounter is not None and launched.encounter_id is not None and encounter != launched.encounter_id:
+        raise CaptureRefused("the card was for another encounter than the one the EHR launched in")
+    prompted = _text(app_context, "workflowPoint") or "clinician"
+    return CaptureContext(
+        patient_id=launched.patient_id,
+        encounter_id=launched.encounter_id or encounter,
+        questionnaire=questionnaire,
+        fhir_server=iss,
+        prompted=prompted,
+        completed=_text(app_context, "completedAt") or prompted,
+        launch="smart",
     )

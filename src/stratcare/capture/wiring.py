@@ -49,6 +49,24 @@ def _target(targets: WritebackTargets, base_url: str) -> str | None:
     return normalise_fhir_url(base_url)
 
 
+LAUNCH_PATH = "/capture/launch"
+
+
+def capture_launch_url(settings: Settings) -> str | None:
+    """The capture page's SMART launch URL for CDS Hooks ``smart`` links: it must be absolute, so both
+    STRATCARE_PUBLIC_BASE_URL and STRATCARE_SMART_CLIENT_ID must be set (without the client id the launch
+    is refused)."""
+    if settings.smart_client_id is None:
+        return None
+    if settings.public_base_url is None:
+        logger.warning(
+            "STRATCARE_SMART_CLIENT_ID is set but STRATCARE_PUBLIC_BASE_URL is not: cards asking for a "
+            "screen carry no SMART link to the capture page"
+        )
+        return None
+    return str(settings.public_base_url).rstrip("/") + LAUNCH_PATH
+
+
 def link_signer(settings: Settings, clock: Callable[[], datetime]) -> TicketSigner:
     secret = settings.capture_secret
     if secret is None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 WORKFLOW_POINT_SYSTEM = "http://stratcare.org/fhir/CodeSystem/workflow-point"
 

@@ -10,10 +10,9 @@ Bundle ``self`` link no longer carries one of the filters sent was answered with
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 SEARCH_BUNDLE_TYPES = frozenset({"searchset", "collection"})
 # Parameters that shape the result rather than select it (FHIR R4 search.html, "Search result

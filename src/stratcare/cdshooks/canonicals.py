@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 CANONICALS_PLACEHOLDER = re.compile(r"\{\{\s*canonicals:([^{}\s]+)\s*\}\}")
 _SEARCH_SPECIAL = re.compile(r"([\\,$|])")

@@ -54,6 +54,12 @@ class HookContext(BaseModel):
         return []
 
     @property
+    def selected(self) -> tuple[str, ...] | None:
+        """order-select's ``selections`` (``Type/id``); None when the hook has none, as on order-sign,
+        where every draft order is being signed."""
+        return None
+
+    @property
     def booked(self) -> list[dict[str, Any]]:
         """The Appointments of appointment-book's ``appointments`` (none for other hooks)."""
         return []
@@ -136,6 +142,10 @@ class OrderSelectContext(OrderSignContext):
         if missing:
             raise ValueError(f"{', '.join(missing)} not in draftOrders")
         return value
+
+    @property
+    def selected(self) -> tuple[str, ...] | None:
+        return tuple(self.selections)
 
 
 class AppointmentBookContext(HookContext):

@@ -8,7 +8,7 @@ they render one.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import (
@@ -23,8 +23,9 @@ from pydantic import (
     model_validator,
 )
 
+from stratcare.json_types import JsonObject
+
 NonEmptyStr = Annotated[str, StringConstraints(min_length=1)]
-JsonObject = dict[str, Any]
 """A FHIR resource or other JSON object as received; parsed further only by the code that owns it."""
 
 

@@ -15,8 +15,7 @@ from pydantic import SecretStr
 
 from stratcare.cdshooks.answers import incomplete_reason, link_url
 from stratcare.fhir.client import FhirReader
-
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 
 class IncompleteSearch(Exception):

@@ -27,10 +27,9 @@ from pydantic import SecretStr
 from stratcare.cdshooks.answers import link_url, unexpected_answer
 from stratcare.cdshooks.models import HookRequest
 from stratcare.cdshooks.paging import IncompleteSearch, all_pages
-from stratcare.errors import FhirServerError, Issue, PrefetchUnavailable
+from stratcare.errors import EhrError, Issue, PrefetchUnavailable
 from stratcare.fhir.client import FhirReader
-
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 _TOKEN = re.compile(r"\{\{\s*([A-Za-z0-9_.]+)\s*\}\}")
 # Spec 2.0 "Prefetch tokens identifying the user": derived from context.userId by its resource type.
@@ -209,7 +208,7 @@ async def _complete_all(
     failures = [
         _failure_issue(key, result)
         for key, result in zip(keys, results, strict=True)
-        if isinstance(result, FhirServerError | IncompleteSearch | _WrongAnswer)
+        if isinstance(result, EhrError | IncompleteSearch | _WrongAnswer)
     ]
     if failures:
         raise PrefetchUnavailable("prefetch data could not be read in full", failures)
@@ -226,7 +225,7 @@ def _has_next_page(value: JsonObject | None) -> bool:
 def _failure_issue(key: str, failure: Exception) -> Issue:
     if isinstance(failure, IncompleteSearch):
         return _missing_issue(key, f"the record could not be read in full: {failure}", code="incomplete")
-    why = failure.message if isinstance(failure, FhirServerError) else str(failure)
+    why = failure.message if isinstance(failure, EhrError) else str(failure)
     return _missing_issue(key, why)
 
 

@@ -35,6 +35,8 @@ class CdsService(BaseModel):
     usageRequirements: Annotated[str, StringConstraints(min_length=1)] | None = None
     planDefinition: Annotated[str, StringConstraints(min_length=1)]
     """Canonical URL of the PlanDefinition evaluated for every call."""
+    instruments: list[Annotated[str, StringConstraints(min_length=1)]] = Field(default_factory=list)
+    """Canonical URLs of the Questionnaires the service scores (the first is the one it screens for)."""
     decision: Annotated[str, StringConstraints(min_length=1)] = "stratified-care"
     """Which decision answers the calls (``stratified-care`` or ``spine-letters``)."""
 

@@ -10,14 +10,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
 from stratcare.content.coded_values import invalid_codes
-
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 CONTENT_FOLDERS = ("questionnaires", "plan_definitions", "terminology")
 HOOKS_FOLDER = "hooks"

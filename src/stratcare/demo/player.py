@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from stratcare.demo.ehr_identity import DemoEhrIdentity
+from stratcare.demo.journey import JOURNEY, play_journey
 from stratcare.demo.letter_files import save_letter_pdf
 from stratcare.demo.render import demo_console, indented, json_block, render_response, show
 from stratcare.demo.scenarios import Scenario, load_scenarios
@@ -67,7 +68,21 @@ async def play(*, url: str | None, only: list[str], database_url: str, console: 
             if status == 200 and body["cards"]:
                 issued[scenario.name] = body["cards"][0]
         await _send_feedback(client, issued, out)
+    if not only or JOURNEY in only:
+        failures += await _journey(url, database_url, out)
     return 1 if failures else 0
+
+
+async def _journey(url: str | None, database_url: str, out: Console) -> int:
+    """The pre-visit journey needs the EHR's FHIR server beside the service, so it plays in-process only."""
+    if url is not None:
+        show(out)
+        show(
+            out,
+            Text(f"{JOURNEY}: skipped (it runs the service beside a demo EHR FHIR server)", style="italic"),
+        )
+        return 0
+    return (await play_journey(out, database_url)).failures
 
 
 def _heading(out: Console, name: str, description: str) -> None:

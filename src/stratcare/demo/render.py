@@ -4,15 +4,13 @@ uuids an EHR would send back as feedback."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.console import Console, Group, RenderableType
 from rich.json import JSON
 from rich.markdown import Markdown
 from rich.padding import Padding
 from rich.text import Text
 
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 INDICATOR_STYLES = {"info": "bold cyan", "warning": "bold yellow", "critical": "bold white on red"}
 
@@ -66,7 +64,8 @@ def render_card(card: JsonObject) -> RenderableType:
             for action in suggestion.get("actions", [])
         ]
     for link in card.get("links", []):
-        parts.append(indented(Text(f"Link: {link['label']} <{link['url']}>"), 4))
+        kind = "SMART app link" if link["type"] == "smart" else "Link"
+        parts.append(indented(Text(f"{kind}: {link['label']} <{link['url']}>"), 4))
     reasons = ", ".join(reason["display"] for reason in card.get("overrideReasons", []))
     if reasons:
         parts.append(indented(Text(f"Override reasons: {reasons}"), 4))

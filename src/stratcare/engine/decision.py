@@ -1,15 +1,20 @@
 """The decision for one hook call, pure: score the newest screens, apply the pathway, build the cards.
 
+Each service names the instruments it scores (its descriptor's ``instruments``); the decider scores the
+newest response to each through the instrument registry and hands the pathway a mapping by instrument key.
 Only the newest response to each instrument counts. When it cannot be scored (in progress, incomplete,
-invalid), the pathway is told so and no risk is shown: an older screen is never used silently in its
-place, because it may describe an earlier episode.
+invalid, a licensed tool whose wording is not supplied), the pathway is told so and no risk is shown: an
+older screen is never used silently in its place, because it may describe an earlier episode. A critical
+flag raised by a current screen (PHQ-9 item 9) gets its own card first, whatever the pathway says
+(``pathways.flag_cards``). Nothing here names an instrument.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from pathlib import Path
 from uuid import UUID
 
 from stratcare.cdshooks.context import HookContext
@@ -21,48 +26,77 @@ from stratcare.engine.ports import IssuedCard
 from stratcare.engine.record import PatientRecord
 from stratcare.engine.runner import Decision
 from stratcare.engine.workflow import WorkflowPoints, workflow_facts
-from stratcare.instruments.catalog import (
-    NIH_SCREEN_URL,
-    START_BACK_URL,
-    InstrumentCatalog,
-)
-from stratcare.instruments.results import (
-    NihScreenResult,
-    ResponseRejected,
-    ScoringOutcome,
-    StartBackScore,
-)
+from stratcare.instruments.definition import InstrumentDefinition
+from stratcare.instruments.instrument_result import ScoringOutcome
+from stratcare.instruments.registry import InstrumentRegistry
 from stratcare.pathways import Pathway, PathwayInputs, load_pathway
 from stratcare.pathways.cards import build_card
+from stratcare.pathways.flag_cards import critical_flag_cards
 from stratcare.pathways.subsumption import NO_ANSWERS, KnownSubsumptions
 
-JsonObject = dict[str, Any]
+
+@dataclass(frozen=True)
+class ScoredInstrument:
+    """One instrument a service scores: its Questionnaire url and content."""
+
+    url: str
+    definition: InstrumentDefinition
+
+    @property
+    def key(self) -> str:
+        return self.definition.key
+
+
+def service_instruments(service: CdsService, registry: InstrumentRegistry) -> list[ScoredInstrument]:
+    """The instruments a service's descriptor names, in its order; raise ValueError for an unknown one."""
+    found: list[ScoredInstrument] = []
+    for canonical in service.instruments:
+        url = canonical.split("|", 1)[0]
+        instrument = registry.get(url)
+        unavailable = registry.unavailable.get(url)
+        definition = instrument.definition if instrument else unavailable.definition if unavailable else None
+        if definition is None:
+            raise ValueError(f"service {service.id!r} scores {url!r}, which no Questionnaire declares")
+        found.append(ScoredInstrument(url, definition))
+    return found
 
 
 class StratifiedCareDecider:
     def __init__(
         self,
         pathways: Mapping[str, Pathway],
-        instruments: InstrumentCatalog,
+        instruments: InstrumentRegistry,
+        scored: Mapping[str, list[ScoredInstrument]],
         hierarchy: HierarchyLookup | None = None,
         workflow_points: WorkflowPoints | None = None,
+        capture_launch_url: str | None = None,
     ) -> None:
         self._pathways = pathways
         self._instruments = instruments
+        self._scored = scored
         self._hierarchy = hierarchy
         self._workflow_points = workflow_points
+        self._capture_launch_url = capture_launch_url
+        """The capture page's SMART launch URL: cards asking for a screen link it (none: no link)."""
 
     @classmethod
     def from_content(
-        cls, content: ContentRepository, registry: ServiceRegistry, hierarchy: HierarchyLookup | None = None
+        cls,
+        content: ContentRepository,
+        registry: ServiceRegistry,
+        hierarchy: HierarchyLookup | None = None,
+        licensed_dir: Path | None = None,
+        capture_launch_url: str | None = None,
     ) -> StratifiedCareDecider:
         pathways = {
             service.planDefinition: load_pathway(content, service.planDefinition)
             for service in registry.all()
             if service.decision == "stratified-care"
         }
-        catalog = InstrumentCatalog.from_content(content)
-        return cls(pathways, catalog, hierarchy, WorkflowPoints.from_content(content))
+        instruments = InstrumentRegistry.from_content(content, licensed_dir=licensed_dir)
+        scored = {service.id: service_instruments(service, instruments) for service in registry.all()}
+        points = WorkflowPoints.from_content(content)
+        return cls(pathways, instruments, scored, hierarchy, points, capture_launch_url)
 
     async def consult_terminology(self, service: CdsService, record: PatientRecord) -> KnownSubsumptions:
         """The terminology server's answers about this record's codes (none without a server)."""
@@ -81,17 +115,21 @@ class StratifiedCareDecider:
         answers: KnownSubsumptions = NO_ANSWERS,
     ) -> Decision:
         pathway = self._pathways[service.planDefinition]
+        scored = self._scored.get(service.id) or service_instruments(service, self._instruments)
         newest = newest_by_questionnaire(record.questionnaire_responses)
-        start_back = self._score(newest.get(START_BACK_URL), context.patientId)
-        nih = self._score(newest.get(NIH_SCREEN_URL), context.patientId)
+        results: dict[str, ScoringOutcome] = {}
+        for instrument in scored:
+            response = newest.get(instrument.url)
+            if response is not None:
+                results[instrument.key] = self._instruments.score(response, context.patientId)
         points = self._workflow_points
         workflow = workflow_facts(context, service.hook, record, points) if points else None
         inputs = PathwayInputs(
             patient_id=context.patientId,
             encounter_id=context.encounterId,
             now=now,
-            start_back=start_back if isinstance(start_back, StartBackScore | ResponseRejected) else None,
-            nih=nih if isinstance(nih, NihScreenResult | ResponseRejected) else None,
+            results=results,
+            instruments={instrument.key: instrument.definition for instrument in scored},
             patient=record.patient,
             encounter=record.encounter,
             conditions=tuple(record.conditions),
@@ -101,10 +139,20 @@ class StratifiedCareDecider:
         )
         # Risk scores and draft orders are for clinicians to act on: a patient or relative viewing the
         # record (patient-view in a portal) gets no cards; the screens are still scored and recorded.
-        applied_actions = pathway.evaluate(inputs) if context.user_is_clinician else []
+        clinician = context.user_is_clinician
+        applied_actions = pathway.evaluate(inputs) if clinician else []
+        flagged = critical_flag_cards(inputs, pathway.definition, new_uuid) if clinician else []
         cards = [
             IssuedCard(
-                card=build_card(applied, inputs, pathway.definition, new_uuid),
+                card=flag.card,
+                pathway_action=f"flag:{flag.instrument}:{flag.flag}",
+                risk_group=None,
+                referral_suggested=False,
+            )
+            for flag in flagged
+        ] + [
+            IssuedCard(
+                card=build_card(applied, inputs, pathway.definition, new_uuid, self._capture_launch_url),
                 pathway_action=applied.spec.id,
                 risk_group=applied.risk.value if applied.risk else None,
                 referral_suggested=applied.proposed_request is not None,
@@ -112,10 +160,4 @@ class StratifiedCareDecider:
             )
             for applied in applied_actions
         ]
-        assessments = [outcome for outcome in (start_back, nih) if outcome is not None]
-        return Decision(cards=cards, assessments=assessments)
-
-    def _score(self, response: JsonObject | None, patient_id: str) -> ScoringOutcome | None:
-        if response is None:
-            return None
-        return self._instruments.score(response, patient_id)
+        return Decision(cards=cards, assessments=list(results.values()))

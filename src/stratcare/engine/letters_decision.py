@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
 from stratcare.cdshooks.context import HookContext
@@ -21,6 +20,7 @@ from stratcare.engine.ports import IssuedCard
 from stratcare.engine.record import PatientRecord, referenced_patient_id
 from stratcare.engine.runner import Decision
 from stratcare.instruments import InstrumentRegistry
+from stratcare.json_types import JsonObject
 from stratcare.letters import (
     ClinicLetterContent,
     ConsultationRecord,
@@ -39,7 +39,6 @@ from stratcare.letters.questionnaire_impact import questionnaire_impact
 from stratcare.pathways.subsumption import NO_ANSWERS, KnownSubsumptions
 from stratcare.pathways.terminology import Terminology
 
-JsonObject = dict[str, Any]
 LETTERS_DECISION = "spine-letters"
 LETTER_HOOKS = ("appointment-book", "encounter-discharge")
 # Appointment.status values of an appointment that is (being) booked (FHIR R4 appointmentstatus).

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
 
 from stratcare.fhir_datetime import parse_fhir_datetime
-
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 VOIDED_STATUS = "entered-in-error"
 _OLDEST = datetime.min.replace(tzinfo=UTC)

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from stratcare.auth.replay import TokenUse
 from stratcare.cdshooks.models import Card, FeedbackItem
-from stratcare.instruments.results import ScoringOutcome
+from stratcare.instruments.instrument_result import ScoringOutcome
 from stratcare.writeback.outbox import PendingWrite
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
@@ -28,8 +27,7 @@ from pydantic import ValidationError
 from stratcare.cdshooks.answers import incomplete_reason
 from stratcare.engine.shape import CHECKED_TYPES, misshapen_element
 from stratcare.errors import Issue, PrefetchUnavailable
-
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 _PATIENT_REFERENCE = re.compile(r"(?:^|/)Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
 _SUBJECT_ELEMENT = {

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 from uuid import UUID
 
 from stratcare.auth.errors import Unauthorized
@@ -37,13 +37,13 @@ from stratcare.engine.ports import (
 from stratcare.engine.record import PatientRecord, build_record
 from stratcare.errors import InvalidHookRequest, Issue, PrefetchUnavailable, StoreUnavailable
 from stratcare.fhir.client import FhirReader
-from stratcare.instruments.results import ScoringOutcome
+from stratcare.instruments.instrument_result import ScoringOutcome
+from stratcare.json_types import JsonObject
 from stratcare.log_context import serving_hook_call
 from stratcare.pathways.subsumption import NO_ANSWERS, KnownSubsumptions
 from stratcare.writeback.intake import HookWriteback, LentToken, WritebackPlan
 
 logger = logging.getLogger(__name__)
-JsonObject = dict[str, Any]
 
 STORE_SHARE = 0.2
 """The share of a call's deadline kept for recording it; the prefetch and terminology get the rest."""

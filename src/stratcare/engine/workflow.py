@@ -6,8 +6,9 @@ PractitionerRole (``context.userId`` is that PractitionerRole, or a Practitioner
 PractitionerRole in the record, or none whose code is mapped, counts as a clinician: the behaviour before
 roles were read. Its audience (staff or clinician) comes from CodeSystem workflow-point.
 
-The call's draft orders and booked Appointments are kept only when they are about the patient in context
-and are well-formed FHIR, like every prefetched resource (``record``).
+The call's draft orders (with order-select's ``selections``: the ones just chosen) and booked Appointments
+are kept only when they are about the patient in context and are well-formed FHIR, like every prefetched
+resource (``record``).
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from dataclasses import dataclass
 from stratcare.cdshooks.context import HookContext
 from stratcare.content import ContentRepository
 from stratcare.engine.record import PatientRecord, malformed_element, referenced_patient_id
+from stratcare.json_types import JsonObject
 from stratcare.pathways.workflow import WorkflowFacts
 
 WORKFLOW_POINT_MAP = "http://stratcare.org/fhir/ConceptMap/workflow-point-by-role"
 WORKFLOW_POINT_SYSTEM = "http://stratcare.org/fhir/CodeSystem/workflow-point"
 HOOK_SYSTEM = "https://cds-hooks.org/hooks"
 DEFAULT_POINT = "clinician"
-JsonObject = dict[str, object]
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ def workflow_facts(
         user_role=points.audience[point],
         practitioner_role=roles[0] if roles else None,
         draft_orders=_this_patients(context.draft_orders, context.patientId),
+        selections=context.selected,
         appointments=_appointments(context, record),
         tasks=tuple(record.tasks),
     )

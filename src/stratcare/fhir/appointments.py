@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from stratcare.errors import FhirServerError
+from stratcare.errors import EhrError
 from stratcare.fhir.client import FhirReader
 from stratcare.fhir_datetime import parse_fhir_datetime
 
@@ -52,7 +52,7 @@ class NextAppointments:
         async with self._slots:
             try:
                 bundle = await self._reader.read(server, f"Appointment?{query}", None)
-            except FhirServerError as error:
+            except EhrError as error:
                 logger.info("next appointment unavailable", extra={"status": error.status})
                 return None
         return _earliest_start(bundle, now)

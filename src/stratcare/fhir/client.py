@@ -1,20 +1,27 @@
-"""Reads from an EHR's FHIR server over httpx, turning transport failures into domain errors.
+"""The one FHIR transport: reads and transactions against an EHR's FHIR server over httpx.
 
-Transport errors, timeouts, 429 and 5xx are *technical* (a retry may succeed); other 4xx are *logical*.
-The bearer token is attached per call and never stored on the client.
+Failures become domain errors. Transport errors, timeouts and the statuses ``fhir.retryable`` names are
+``EhrTechnicalError`` (a retry may succeed, after the server's ``Retry-After`` if it sent one); other 4xx,
+and answers that are not what FHIR promises, are ``EhrRejectedError``. The bearer token is attached per
+call, never stored on the client, and cut from every error text (a server may echo it in diagnostics).
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Protocol
 
 import httpx
 from pydantic import SecretStr
 
-from stratcare.errors import FhirServerError
+from stratcare.errors import EhrError, EhrRejectedError, EhrTechnicalError
+from stratcare.fhir.retryable import is_retryable_status, status_error
+from stratcare.json_types import JsonObject
 
-JsonObject = dict[str, Any]
 FHIR_JSON = "application/fhir+json"
+REDACTED = "[redacted]"
 
 
 class FhirReader(Protocol):
@@ -29,7 +36,7 @@ class FhirReader(Protocol):
 
 class FhirWriter(Protocol):
     async def transaction(self, base_url: str, bundle: JsonObject, token: SecretStr | None) -> JsonObject:
-        """POST a transaction Bundle; the transaction-response Bundle, or FhirServerError."""
+        """POST a transaction Bundle; the transaction-response Bundle, or an ``EhrError``."""
         ...
 
 
@@ -44,15 +51,14 @@ def _headers(token: SecretStr | None) -> dict[str, str]:
     return headers
 
 
-def _is_technical(status: int) -> bool:
-    return status == 429 or status >= 500
-
-
 class HttpxFhirClient:
     """The EHR over HTTP. A search answers with one page; the caller follows its ``next`` links."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
         self._http = http
+        self._clock = clock
 
     async def read(self, base_url: str, relative_url: str, token: SecretStr | None) -> JsonObject | None:
         return await self._get_json(join_fhir_url(base_url, relative_url), token)
@@ -62,54 +68,62 @@ class HttpxFhirClient:
 
     async def transaction(self, base_url: str, bundle: JsonObject, token: SecretStr | None) -> JsonObject:
         url = base_url.rstrip("/")
+        what = f"POST {url}"
         headers = _headers(token) | {"Content-Type": FHIR_JSON}
-        try:
-            response = await self._http.post(url, json=bundle, headers=headers)
-        except httpx.HTTPError as exc:
-            raise FhirServerError(
-                f"FHIR server unreachable for POST {url}: {type(exc).__name__}", technical=True
-            ) from exc
-        if response.is_error:
-            raise _status_error(response, f"POST {url}")
-        body = _json_object(response, f"POST {url}")
-        failed = [
-            entry.get("response", {}).get("status")
-            for entry in body.get("entry") or []
-            if not str(entry.get("response", {}).get("status", "")).startswith("2")
-        ]
-        if body.get("resourceType") != "Bundle" or failed:
-            raise FhirServerError(f"transaction was not applied (entry statuses {failed})", technical=False)
+        response = await self._send(self._http.post(url, json=bundle, headers=headers), what)
+        if not response.is_success:
+            raise self._status_error(response, what, token)
+        body = _json_body(response)
+        if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
+            raise EhrRejectedError(f"{what} answered {response.status_code} without a Bundle")
+        entries = body.get("entry") or []
+        statuses = [str((entry.get("response") or {}).get("status", "")) for entry in entries]
+        failed = [status for status in statuses if not status.startswith("2")]
+        if failed:
+            raise EhrRejectedError(f"{what}: transaction not applied (entry statuses {failed})")
         return body
 
     async def _get_json(self, url: str, token: SecretStr | None) -> JsonObject | None:
-        try:
-            response = await self._http.get(url, headers=_headers(token))
-        except httpx.HTTPError as exc:
-            raise FhirServerError(
-                f"FHIR server unreachable for GET {_redact(url)}: {type(exc).__name__}",
-                technical=True,
-            ) from exc
+        what = f"GET {_redact_query(url)}"
+        response = await self._send(self._http.get(url, headers=_headers(token)), what)
         if response.status_code in (404, 410):
             return None
         if response.is_error:
-            raise _status_error(response, f"GET {_redact(url)}")
-        return _json_object(response, f"GET {_redact(url)}")
+            raise self._status_error(response, what, token)
+        body = _json_body(response)
+        if not isinstance(body, dict):
+            raise EhrRejectedError(f"{what} answered {response.status_code} without a JSON object")
+        return body
 
+    async def _send(self, sending: Awaitable[httpx.Response], what: str) -> httpx.Response:
+        try:
+            return await sending
+        except httpx.HTTPError as exc:
+            raise EhrTechnicalError(f"{what} failed: {type(exc).__name__}") from exc
 
-def _status_error(response: httpx.Response, what: str) -> FhirServerError:
-    return FhirServerError(
-        f"FHIR server answered {response.status_code} for {what}{outcome_diagnostics(response)}",
-        technical=_is_technical(response.status_code),
-        status=response.status_code,
-    )
+    def _status_error(self, response: httpx.Response, what: str, token: SecretStr | None) -> EhrError:
+        status = response.status_code
+        message = _without_token(f"{what} answered {status}{outcome_diagnostics(response)}", token)
+        wait = self._retry_after(response) if is_retryable_status(status) else None
+        return status_error(message, status, wait)
+
+    def _retry_after(self, response: httpx.Response) -> float | None:
+        """``Retry-After`` as delay-seconds or an HTTP-date (RFC 9110 §10.2.3)."""
+        value = response.headers.get("Retry-After", "").strip()
+        if value.isdigit():
+            return float(value)
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max((when - self._clock()).total_seconds(), 0.0)
 
 
 def outcome_diagnostics(response: httpx.Response) -> str:
     """The first OperationOutcome diagnostics, which says what the server disliked (no patient data)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
+    body = _json_body(response)
     issues = body.get("issue") if isinstance(body, dict) else None
     if isinstance(issues, list) and issues and isinstance(issues[0], dict):
         text = issues[0].get("diagnostics") or issues[0].get("code")
@@ -117,18 +131,19 @@ def outcome_diagnostics(response: httpx.Response) -> str:
     return ""
 
 
-def _json_object(response: httpx.Response, what: str) -> JsonObject:
+def _json_body(response: httpx.Response) -> object:
     try:
-        body = response.json()
-    except ValueError as exc:
-        raise FhirServerError(
-            f"FHIR server sent a body that is not JSON for {what}", technical=False
-        ) from exc
-    if not isinstance(body, dict):
-        raise FhirServerError(f"FHIR server sent a non-object for {what}", technical=False)
+        body: object = response.json()
+    except ValueError:
+        return None
     return body
 
 
-def _redact(url: str) -> str:
+def _without_token(text: str, token: SecretStr | None) -> str:
+    secret = token.get_secret_value() if token is not None else ""
+    return text.replace(secret, REDACTED) if secret else text
+
+
+def _redact_query(url: str) -> str:
     """Drop the query string: search parameters can carry patient identifiers."""
     return url.split("?", 1)[0]

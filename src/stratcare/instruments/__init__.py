@@ -1,50 +1,43 @@
 """Questionnaire instruments: validate a QuestionnaireResponse against its Questionnaire, then score it.
 
 ``InstrumentRegistry`` scores every instrument the content declares into a generic ``InstrumentResult``
-(docs/instruments.md); ``InstrumentCatalog`` re-expresses STarT Back and NIH results in the typed shapes the
-current pathway reads.
+(docs/instruments.md).
 """
 
 from stratcare.instruments.card_lines import card_lines
-from stratcare.instruments.catalog import NIH_SCREEN_URL, START_BACK_URL, InstrumentCatalog
 from stratcare.instruments.definition import InstrumentContentError, InstrumentDefinition
-from stratcare.instruments.instrument_result import InstrumentResult, ScorerOutput, results_by_instrument
+from stratcare.instruments.instrument_result import (
+    InstrumentResult,
+    ScorerOutput,
+    ScoringOutcome,
+    results_by_instrument,
+)
 from stratcare.instruments.observations import ResultResource, result_resources
 from stratcare.instruments.registry import Instrument, InstrumentRegistry, UnavailableInstrument
 from stratcare.instruments.results import (
     Chronicity,
-    NihScreenResult,
     ResponseRejected,
     ResponseSource,
-    RiskGroup,
-    ScoringOutcome,
-    StartBackScore,
 )
 from stratcare.instruments.scorers import ENTRY_POINT_GROUP, Scorer, ScorerNotFound
 from stratcare.instruments.tool_selection import ConditionCode, resolve_tool
 
 __all__ = [
     "ENTRY_POINT_GROUP",
-    "NIH_SCREEN_URL",
-    "START_BACK_URL",
     "Chronicity",
     "ConditionCode",
     "Instrument",
-    "InstrumentCatalog",
     "InstrumentContentError",
     "InstrumentDefinition",
     "InstrumentRegistry",
     "InstrumentResult",
-    "NihScreenResult",
     "ResponseRejected",
     "ResponseSource",
     "ResultResource",
-    "RiskGroup",
     "Scorer",
     "ScorerNotFound",
     "ScorerOutput",
     "ScoringOutcome",
-    "StartBackScore",
     "UnavailableInstrument",
     "card_lines",
     "resolve_tool",

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 
 @dataclass(frozen=True)

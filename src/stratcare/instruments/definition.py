@@ -16,12 +16,25 @@ Everything else is a Questionnaire-level extension from ``http://stratcare.org/f
 optional ``qualitativeRisk`` valueCoding)
     Ordered rules: the first whose score reaches its minimum (or that has no condition) names the band.
 ``instrument-flag`` (complex: ``name``, ``item``, ``minimum``, ``severity``, ``systemActionAllowed``,
-``description``)
-    Raised when the weight of that item's answer reaches the minimum.
+``description``, ``summary``)
+    Raised when the weight of that item's answer reaches the minimum. A raised ``critical`` flag gets its
+    own card (``summary``, then ``description``) whatever the pathway says.
 ``instrument-card-line`` (valueString), ``instrument-observation``, ``instrument-risk-assessment``
     What a card shows and what is written back (see ``observations.py``).
 ``instrument-licensed-wording`` (valueString)
     The file, in the licensed content folder, that supplies the item wording the repository may not ship.
+``instrument-name`` / ``instrument-short-name`` (valueString)
+    How a card names the instrument (``STarT Back Screening Tool``) and names it before a band in a summary
+    (``STarT Back``); both default to the title.
+``instrument-result-name`` (valueCode)
+    The instrument's part of the write-back identifier (``response:version:instrument-version:<name>``);
+    the key when absent. Fixed once results have been written: it keeps queued and written results findable.
+``instrument-refusal-note`` (valueString)
+    What a card adds after the reasons when a response to it is refused ("so whether the pain is chronic
+    is not known").
+``instrument-band-variable`` (valueCode)
+    A second name for the band in the instrument's FHIRPath variable (``riskGroup``); its value is the
+    band's ``alias`` part (valueCode), else the band code.
 """
 
 from __future__ import annotations
@@ -31,9 +44,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
 
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 EXTENSION_BASE = "http://stratcare.org/fhir/StructureDefinition/"
 ORDINAL_VALUE = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
@@ -42,7 +54,7 @@ WEIGHTED_SUM = "weighted-sum"
 BAND_PLACEHOLDERS = frozenset({"band", "bandCode"})
 RESERVED_SCORE_NAMES = frozenset(
     {"instrument", "version", "scores", "flags", "response", "answers", "band", "bandDisplay", "bandCode"}
-    | {"authored", "ageDays"}
+    | {"authored", "ageDays", "screenedOn", "datedBy", "reasons"}
 )
 """Names the result's FHIRPath variable already uses, so a score cannot be called that."""
 
@@ -68,6 +80,8 @@ class BandRule:
     """The score the rule tests; ``None`` for the closing "otherwise" rule."""
     minimum: int
     qualitative_risk: Coding | None
+    alias: str | None = None
+    """The band's value under the instrument's ``band_variable`` (``low`` for ``low-risk``)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +92,8 @@ class FlagRule:
     severity: str
     system_action_allowed: bool
     description: str
+    summary: str = ""
+    """The card summary when the flag is raised (under 140 characters)."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +130,14 @@ class InstrumentDefinition:
     observations: tuple[ObservationSpec, ...]
     risk_assessment: RiskAssessmentSpec | None
     licensed_wording: str | None
+    name: str = ""
+    """How a card names the instrument (the title when the content gives no ``instrument-name``)."""
+    short_name: str = ""
+    """How a summary names it before a band (``STarT Back`` in "STarT Back high risk")."""
+    result_name: str = ""
+    """The instrument's part of the write-back identifier (the key when the content gives none)."""
+    band_variable: str | None = None
+    refusal_note: str = ""
 
     @property
     def canonical(self) -> str:
@@ -147,11 +171,13 @@ def read_definition(questionnaire: JsonObject) -> InstrumentDefinition:
     if not isinstance(key, str):
         raise InstrumentContentError(f"{url}: no instrument-key extension")
     scorer = _simple(questionnaire, "instrument-scorer") or WEIGHTED_SUM
+    title = str(questionnaire.get("title") or questionnaire.get("name") or url)
+    name = _simple(questionnaire, "instrument-name") or title
     definition = InstrumentDefinition(
         key=key,
         url=url,
         version=str(questionnaire.get("version") or ""),
-        title=str(questionnaire.get("title") or questionnaire.get("name") or url),
+        title=title,
         scorer=str(scorer),
         weights=_weights(url, questionnaire.get("item", [])),
         scores={
@@ -163,6 +189,11 @@ def read_definition(questionnaire: JsonObject) -> InstrumentDefinition:
         observations=tuple(_observation(url, ext) for ext in _all(questionnaire, "instrument-observation")),
         risk_assessment=_risk_assessment(url, questionnaire),
         licensed_wording=_simple(questionnaire, "instrument-licensed-wording"),
+        name=name,
+        short_name=_simple(questionnaire, "instrument-short-name") or name,
+        result_name=_simple(questionnaire, "instrument-result-name") or key,
+        band_variable=_simple(questionnaire, "instrument-band-variable"),
+        refusal_note=_simple(questionnaire, "instrument-refusal-note") or "",
     )
     _check(definition)
     return definition
@@ -172,6 +203,8 @@ def _check(definition: InstrumentDefinition) -> None:
     url = definition.url
     if not definition.version:
         raise InstrumentContentError(f"{url}: an instrument needs a version")
+    if definition.band_variable in RESERVED_SCORE_NAMES | set(definition.scores):
+        raise InstrumentContentError(f"{url}: band variable {definition.band_variable!r} is already a name")
     reserved = sorted(RESERVED_SCORE_NAMES.intersection(definition.scores))
     if reserved:
         raise InstrumentContentError(f"{url}: score names {reserved} are reserved")
@@ -297,11 +330,13 @@ def _integer(ext: JsonObject, name: str, default: int) -> int:
 
 def _band(url: str, ext: JsonObject) -> BandRule:
     score = _part(ext, "score")
+    alias = _part(ext, "alias")
     return BandRule(
         band=_required_coding(url, ext, "code"),
         score=str(score["valueCode"]) if score is not None else None,
         minimum=_integer(ext, "minimum", 0),
         qualitative_risk=_coding(_part(ext, "qualitativeRisk")),
+        alias=str(alias["valueCode"]) if alias is not None and "valueCode" in alias else None,
     )
 
 
@@ -309,6 +344,9 @@ def _flag(url: str, ext: JsonObject) -> FlagRule:
     allowed = _part(ext, "systemActionAllowed")
     description = _part(ext, "description")
     severity = _part(ext, "severity")
+    summary = _part(ext, "summary")
+    if summary is not None and len(str(summary.get("valueString"))) >= 140:
+        raise InstrumentContentError(f"{url}: flag summary must be under 140 characters")
     return FlagRule(
         name=_code(url, ext, "name"),
         item=_strings(ext, "item")[0],
@@ -317,6 +355,7 @@ def _flag(url: str, ext: JsonObject) -> FlagRule:
         # A flag may only start a system action when the content says so in as many words.
         system_action_allowed=allowed is not None and allowed.get("valueBoolean") is True,
         description=str(description["valueString"]) if description is not None else "",
+        summary=str(summary["valueString"]) if summary is not None else "",
     )
 
 

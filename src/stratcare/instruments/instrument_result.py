@@ -8,12 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from stratcare.instruments.definition import BandRule, InstrumentDefinition
-from stratcare.instruments.results import ResponseSource
-
-JsonObject = dict[str, Any]
+from stratcare.instruments.results import ResponseRejected, ResponseSource
+from stratcare.json_types import JsonObject
 
 
 @dataclass(frozen=True)
@@ -73,3 +71,7 @@ class InstrumentResult:
 def results_by_instrument(results: list[InstrumentResult], now: datetime | None = None) -> JsonObject:
     """The ``%results`` variable: each scored instrument's variables under its key."""
     return {result.key: result.variables(now) for result in results}
+
+
+ScoringOutcome = InstrumentResult | ResponseRejected
+"""What scoring one response yields: a result, or a refusal with every reason found."""

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from stratcare.instruments.definition import Coding, ObservationSpec
 from stratcare.instruments.instrument_result import InstrumentResult
-
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 
@@ -114,7 +112,7 @@ def _risk_assessment(
             "outcome": {"text": spec.outcome},
             "qualitativeRisk": {
                 "coding": [result.band.qualitative_risk.as_json()],
-                "text": f"{result.band.band.display} ({result.definition.title})",
+                "text": f"{result.band.band.display.lower()} ({result.definition.short_name})",
             },
         }
     ]

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from stratcare.content import ContentRepository
 from stratcare.instruments.answer_key import AnswerKey
@@ -26,8 +25,7 @@ from stratcare.instruments.results import ResponseRejected, ResponseSource
 from stratcare.instruments.scorers import Scorer, ScorerNotFound, available_scorers
 from stratcare.instruments.validation import response_source, validate_response
 from stratcare.instruments.weighted_sum import raised_flags
-
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 
 @dataclass(frozen=True)
@@ -66,6 +64,8 @@ class UnavailableInstrument:
     url: str
     title: str
     reason: str
+    definition: InstrumentDefinition | None = None
+    """What the content declares about it (its key, so a refusal of it reaches the pathway)."""
 
 
 class InstrumentRegistry:
@@ -101,7 +101,9 @@ class InstrumentRegistry:
             try:
                 offered.append(_instrument(definition, questionnaire, licensed_dir, known))
             except WordingUnavailable as exc:
-                unavailable.append(UnavailableInstrument(definition.url, definition.title, str(exc)))
+                unavailable.append(
+                    UnavailableInstrument(definition.url, definition.title, str(exc), definition)
+                )
         return cls(offered, unavailable)
 
     def get(self, url: str) -> Instrument | None:

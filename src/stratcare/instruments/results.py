@@ -1,7 +1,5 @@
-"""What scoring a questionnaire response yields: a typed score, or a refusal with its reasons.
-
-These are the only instrument types the pathways and the hook engine see.
-"""
+"""Where a scored response came from and when it was made, a refusal with its reasons, and the NIH
+screen's classification (the one rule that is not a weighted sum)."""
 
 from __future__ import annotations
 
@@ -12,14 +10,6 @@ from typing import Literal
 
 DatePrecision = Literal["year", "month", "day", "time"]
 DateBasis = Literal["authored", "lastUpdated"]
-
-
-class RiskGroup(StrEnum):
-    """STarT Back risk of persistent disabling pain (Hill et al., Arthritis Rheum 2008)."""
-
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
 
 
 class Chronicity(StrEnum):
@@ -60,26 +50,6 @@ class ResponseSource:
 
 
 @dataclass(frozen=True)
-class StartBackScore:
-    source: ResponseSource
-    instrument_version: str
-    total: int
-    """Items 1-9, range 0-9."""
-    psychosocial: int
-    """Items 5-9 (fear, anxiety, catastrophising, low mood, bothersomeness), range 0-5."""
-    risk_group: RiskGroup
-
-
-@dataclass(frozen=True)
-class NihScreenResult:
-    source: ResponseSource
-    instrument_version: str
-    duration_code: str
-    frequency_code: str
-    chronicity: Chronicity
-
-
-@dataclass(frozen=True)
 class ResponseRejected:
     """A response that must not be scored, with every reason found (never a partial score)."""
 
@@ -87,6 +57,3 @@ class ResponseRejected:
     instrument: str
     """The canonical URL of the instrument the response was meant for."""
     reasons: tuple[str, ...]
-
-
-ScoringOutcome = StartBackScore | NihScreenResult | ResponseRejected

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 MULTISITE = "multisite"
 

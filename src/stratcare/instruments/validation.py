@@ -12,13 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from stratcare.fhir_datetime import fhir_datetime_precision, parse_fhir_datetime, parse_instant
 from stratcare.instruments.answer_key import AnswerKey, Choice
 from stratcare.instruments.results import DateBasis, ResponseRejected, ResponseSource, ScreenDate
-
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 SCORABLE_STATUSES = frozenset({"completed", "amended"})
 """``amended`` is a completed response changed afterwards: still a full set of answers (FHIR R4)."""

@@ -4,13 +4,12 @@ clinic's training and evidence for spine consultations."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 from uuid import UUID
 
 from stratcare.cdshooks.models import Action, Card, Link, Source, Suggestion
+from stratcare.json_types import JsonObject
 from stratcare.letters.clinic_content import ClinicLetterContent
 
-JsonObject = dict[str, Any]
 UuidFactory = Callable[[], UUID]
 
 

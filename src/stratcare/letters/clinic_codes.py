@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
+from stratcare.json_types import JsonObject
 from stratcare.letters.fhir_text import as_list, codings, concept_text
 from stratcare.pathways.active_conditions import active_conditions
 from stratcare.pathways.subsumption import NO_ANSWERS, KnownSubsumptions, Subsumption
 from stratcare.pathways.terminology import Terminology
-
-JsonObject = dict[str, Any]
 
 SPINE_CLINIC_TYPES = "http://stratcare.org/fhir/ValueSet/spine-clinic-types"
 SPINE_CONSULTATION_REASONS = "http://stratcare.org/fhir/ValueSet/spine-consultation-reasons"

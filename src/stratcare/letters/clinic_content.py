@@ -4,11 +4,9 @@ the links for clinicians and patients, how old a quoted questionnaire result may
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from stratcare.content import ContentError, ContentRepository
-
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 LETTERS_PLAN_DEFINITION = "http://stratcare.org/fhir/PlanDefinition/spine-consultation-letters"
 RESULT_WINDOW_EXTENSION = "http://stratcare.org/fhir/StructureDefinition/letter-result-window-days"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
+from stratcare.json_types import JsonObject
 from stratcare.letters.content import PostConsultationLetter, PreConsultationLetter
 from stratcare.letters.drafts import (
     HTML_TYPE,
@@ -23,8 +23,6 @@ from stratcare.letters.templates import (
     PRE_CONSULTATION,
     LetterTemplates,
 )
-
-JsonObject = dict[str, Any]
 
 PRE_CONSULTATION_TITLE = "Your spine clinic appointment"
 POST_CONSULTATION_TITLE = "Your spine clinic consultation"

@@ -15,10 +15,9 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 HTML_TYPE = "text/html; charset=utf-8"
 PDF_TYPE = "application/pdf"

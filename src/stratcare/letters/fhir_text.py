@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
-from typing import Any
 
 from stratcare.fhir_datetime import parse_fhir_datetime
-
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 
 def concept_text(concept: object) -> str | None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+from stratcare.json_types import JsonObject
 from stratcare.letters.clinic_content import ResourceLink
 from stratcare.letters.content import PostConsultationLetter, QuestionnaireImpact
 from stratcare.letters.fhir_text import (
@@ -18,8 +18,6 @@ from stratcare.letters.fhir_text import (
     reference_display,
 )
 from stratcare.letters.treatments import findings, medications_tried, procedures_tried, referrals_tried
-
-JsonObject = dict[str, Any]
 
 
 @dataclass(frozen=True)

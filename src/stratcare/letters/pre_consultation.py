@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
+from stratcare.json_types import JsonObject
 from stratcare.letters.content import AppointmentDetails, PreConsultationLetter
 from stratcare.letters.fhir_text import (
     as_list,
@@ -15,8 +15,6 @@ from stratcare.letters.fhir_text import (
     person_name,
     reference_display,
 )
-
-JsonObject = dict[str, Any]
 
 DEFAULT_CLINIC_NAME = "spine clinic"
 

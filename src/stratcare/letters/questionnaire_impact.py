@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
 from stratcare.engine.newest import newest_by_questionnaire
 from stratcare.instruments import InstrumentRegistry, InstrumentResult, card_lines
+from stratcare.json_types import JsonObject
 from stratcare.letters.content import QuestionnaireImpact
 from stratcare.letters.fhir_text import long_date
-
-JsonObject = dict[str, Any]
 
 
 def questionnaire_impact(

@@ -6,12 +6,10 @@ Records entered in error, not done, or only planned are left out: the letter say
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
+from stratcare.json_types import JsonObject
 from stratcare.letters.content import Finding
 from stratcare.letters.fhir_text import concept_text, fhir_date, long_date
-
-JsonObject = dict[str, Any]
 
 # FHIR R4 status value sets (event-status, medication-statement-status, medicationrequest-status,
 # request-status): the statuses that mean the treatment happened or is happening.

@@ -12,14 +12,13 @@ without a clinicalStatus is not active (R4 requires one unless the record was en
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+
+from stratcare.json_types import JsonObject
 
 CLINICAL_STATUS_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 VERIFICATION_STATUS_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 ACTIVE_CLINICAL_STATUSES = frozenset({"active", "recurrence", "relapse"})
 DISCOUNTED_VERIFICATION_STATUSES = frozenset({"entered-in-error", "refuted"})
-
-JsonObject = dict[str, Any]
 
 
 def _codes(concept: object, system: str) -> set[str]:

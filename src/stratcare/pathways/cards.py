@@ -5,7 +5,9 @@ the action priority (table in ``card_mapping``); ``source`` from the PlanDefinit
 url, topic); ``detail`` from the action description, the record resources its evidence expression
 selected (``evidence``) and the screening results; ``suggestions`` from the ActivityDefinition (one
 draft-order suggestion) with ``selectionBehavior`` only when there is one;
-``overrideReasons`` from the action's override-reasons ValueSet; ``links`` from action.documentation.
+``overrideReasons`` from the action's override-reasons ValueSet; ``links`` from action.documentation, plus,
+when the action asks for a screen and the capture page's launch URL is known, a ``smart`` link opening it
+(``screen_links``).
 Every card and suggestion gets a uuid from the injected ``new_uuid``; absent fields are omitted, never
 empty or null.
 """
@@ -25,12 +27,12 @@ from stratcare.cdshooks.models import (
     Source,
     Suggestion,
 )
-from stratcare.instruments.results import RiskGroup
-from stratcare.pathways.codes import JsonObject
+from stratcare.json_types import JsonObject
 from stratcare.pathways.definition import ActionSpec, PathwayDefinition, SourceSpec
 from stratcare.pathways.detail import card_detail
 from stratcare.pathways.inputs import PathwayInputs
-from stratcare.pathways.summary import card_summary
+from stratcare.pathways.screen_links import screen_link
+from stratcare.pathways.summary import NamedRisk, card_summary
 
 UuidFactory = Callable[[], UUID]
 
@@ -40,8 +42,8 @@ class AppliedAction:
     """An action whose conditions held (the RequestGroup.action of ``$apply``)."""
 
     spec: ActionSpec
-    risk: RiskGroup | None = None
-    """The STarT Back risk group the card may name: from a current scored screen only."""
+    risk: NamedRisk | None = None
+    """The risk band the card may name: from a current scored screen only."""
     proposed_request: JsonObject | None = None
     """The draft ServiceRequest to suggest, when the action defines a referral not yet requested."""
     existing_request: JsonObject | None = None
@@ -52,7 +54,7 @@ class AppliedAction:
     """The questionnaire Task to suggest, when the action defines one (``tasks``)."""
 
 
-def _source(source: SourceSpec) -> Source:
+def card_source(source: SourceSpec) -> Source:
     topic = source.topic
     return Source(
         label=source.label,
@@ -75,16 +77,32 @@ def _suggestions(applied: AppliedAction, new_uuid: UuidFactory) -> list[Suggesti
     return [Suggestion(label=referral.title, uuid=new_uuid(), actions=[action])]
 
 
+def _links(spec: ActionSpec, inputs: PathwayInputs, launch_url: str | None) -> list[Link] | None:
+    links = [Link(label=link.label, url=link.url, type="absolute") for link in spec.links]
+    if spec.screen is not None and launch_url is not None:
+        point = inputs.workflow.workflow_point if inputs.workflow else "clinician"
+        links.append(screen_link(spec.screen, launch_url, inputs.patient_id, inputs.encounter_id, point))
+    return links or None
+
+
 def build_card(
-    applied: AppliedAction, inputs: PathwayInputs, definition: PathwayDefinition, new_uuid: UuidFactory
+    applied: AppliedAction,
+    inputs: PathwayInputs,
+    definition: PathwayDefinition,
+    new_uuid: UuidFactory,
+    launch_url: str | None = None,
 ) -> Card:
-    """The card for one applied action."""
+    """The card for one applied action; ``launch_url`` is the capture page's SMART launch URL, if any."""
     spec = applied.spec
     card_id = new_uuid()
     suggestions = _suggestions(applied, new_uuid)
     return Card(
         uuid=card_id,
-        summary=card_summary(spec.title, applied.risk, referral_exists=applied.existing_request is not None),
+        summary=card_summary(
+            spec.title,
+            applied.risk if spec.risk_in_summary else None,
+            referral_exists=applied.existing_request is not None,
+        ),
         detail=card_detail(
             spec.description,
             inputs,
@@ -93,7 +111,7 @@ def build_card(
             applied.evidence,
         ),
         indicator=spec.indicator,
-        source=_source(definition.source),
+        source=card_source(definition.source),
         suggestions=suggestions,
         selectionBehavior=spec.selection_behavior if suggestions else None,
         overrideReasons=[
@@ -101,5 +119,5 @@ def build_card(
             for reason in spec.override_reasons
         ]
         or None,
-        links=[Link(label=link.label, url=link.url, type="absolute") for link in spec.links] or None,
+        links=_links(spec, inputs, launch_url),
     )

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from stratcare.json_types import JsonObject
 from stratcare.pathways.errors import PathwayContentError
-
-JsonObject = dict[str, Any]
 
 
 @dataclass(frozen=True)

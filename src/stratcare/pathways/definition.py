@@ -18,6 +18,14 @@ Project extensions on PlanDefinition.action:
 codes the card offers as CDS Hooks ``overrideReasons``.
 ``http://stratcare.org/fhir/StructureDefinition/cds-card-evidence`` (valueExpression, text/fhirpath): the
 record resources that made the action apply (e.g. the red-flag Conditions); the card detail names each one.
+``http://stratcare.org/fhir/StructureDefinition/cds-card-risk-in-summary`` (valueBoolean, default true):
+false keeps the risk band out of the card summary (a red-flag card: it takes precedence over stratified
+care).
+
+An action asks for a screen when its ActivityDefinition names the Questionnaire to collect it with: CPG's
+``http://hl7.org/fhir/uv/cpg/StructureDefinition/cpg-collectWith`` (valueCanonical, ``url|version``), or,
+for a questionnaire Task, the Questionnaire the Task asks for (``tasks``). The Questionnaire must be in the
+content; its card then carries a SMART link to the capture page (``screen_links``).
 """
 
 from __future__ import annotations
@@ -27,8 +35,9 @@ from dataclasses import dataclass
 
 from stratcare.cdshooks.models import Indicator, SelectionBehavior
 from stratcare.content import ContentError, ContentRepository
+from stratcare.json_types import JsonObject
 from stratcare.pathways.card_mapping import indicator_for, selection_for
-from stratcare.pathways.codes import Code, Concept, JsonObject
+from stratcare.pathways.codes import Code, Concept
 from stratcare.pathways.errors import PathwayContentError
 from stratcare.pathways.fhirpath import FHIRPATH_LANGUAGE, CompiledCondition, compile_condition
 from stratcare.pathways.referrals import ReferralDefinition, load_referral
@@ -37,6 +46,8 @@ from stratcare.pathways.terminology import Terminology
 
 OVERRIDE_REASONS_EXTENSION = "http://stratcare.org/fhir/StructureDefinition/cds-override-reasons"
 CARD_EVIDENCE_EXTENSION = "http://stratcare.org/fhir/StructureDefinition/cds-card-evidence"
+RISK_IN_SUMMARY_EXTENSION = "http://stratcare.org/fhir/StructureDefinition/cds-card-risk-in-summary"
+COLLECT_WITH_EXTENSION = "http://hl7.org/fhir/uv/cpg/StructureDefinition/cpg-collectWith"
 PATHWAY_SETTING_EXTENSION = "http://stratcare.org/fhir/StructureDefinition/pathway-setting"
 SCREEN_WINDOW_SETTING = "screenWindowDays"
 ORDER_WINDOW_SETTING = "orderWindowDays"
@@ -52,6 +63,15 @@ _UNSUPPORTED_ACTION_ELEMENTS = ("action", "trigger", "dynamicValue", "transform"
 class LinkSpec:
     label: str
     url: str
+
+
+@dataclass(frozen=True)
+class ScreenSpec:
+    """The Questionnaire an action asks the patient to complete."""
+
+    questionnaire: str
+    """``url|version``."""
+    title: str
 
 
 @dataclass(frozen=True)
@@ -80,6 +100,10 @@ class ActionSpec:
     task: TaskDefinition | None = None
     """The questionnaire Task the card suggests, when definitionCanonical is an ActivityDefinition of kind
     Task (``tasks``)."""
+    risk_in_summary: bool = True
+    """Whether the card summary names the current risk band (``summary``); false for a red-flag card."""
+    screen: ScreenSpec | None = None
+    """The screen the card asks for, when the action asks for one (see the module docstring)."""
 
 
 @dataclass(frozen=True)
@@ -190,6 +214,41 @@ def _evidence(action: JsonObject, origin: str, terminology: Terminology) -> Comp
     return _expression(expressions[0] or {}, f"{origin} card evidence", terminology)
 
 
+def _risk_in_summary(action: JsonObject, origin: str) -> bool:
+    values = [
+        extension.get("valueBoolean")
+        for extension in action.get("extension", [])
+        if extension.get("url") == RISK_IN_SUMMARY_EXTENSION
+    ]
+    if len(values) > 1 or any(not isinstance(value, bool) for value in values):
+        raise PathwayContentError(f"{origin}: at most one risk-in-summary extension, with a valueBoolean")
+    return values[0] if values else True
+
+
+def _screen(
+    activity: JsonObject | None, task: TaskDefinition | None, content: ContentRepository, origin: str
+) -> ScreenSpec | None:
+    collect_with = [
+        extension.get("valueCanonical")
+        for extension in (activity or {}).get("extension", [])
+        if extension.get("url") == COLLECT_WITH_EXTENSION
+    ]
+    if len(collect_with) > 1:
+        raise PathwayContentError(f"{origin}: at most one cpg-collectWith Questionnaire")
+    canonical = collect_with[0] if collect_with else (task.questionnaire if task else None)
+    if canonical is None:
+        return None
+    if not isinstance(canonical, str) or "|" not in canonical:
+        raise PathwayContentError(f"{origin}: cpg-collectWith needs a Questionnaire url|version")
+    questionnaire = content.find("Questionnaire", canonical)
+    if questionnaire is None:
+        raise PathwayContentError(f"{origin}: unknown Questionnaire {canonical!r}")
+    title = questionnaire.get("title") or questionnaire.get("name")
+    if not isinstance(title, str) or not title:
+        raise PathwayContentError(f"{origin}: Questionnaire {canonical} needs a title (the link names it)")
+    return ScreenSpec(questionnaire=canonical, title=title)
+
+
 def _action(
     action: JsonObject, index: int, content: ContentRepository, terminology: Terminology
 ) -> ActionSpec:
@@ -224,6 +283,8 @@ def _action(
         reasons=tuple(Concept.from_json(reason, origin) for reason in action.get("reason", [])),
         evidence=_evidence(action, origin, terminology),
         task=task,
+        risk_in_summary=_risk_in_summary(action, origin),
+        screen=_screen(activity, task, content, origin),
     )
 
 

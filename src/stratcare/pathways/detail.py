@@ -2,7 +2,8 @@
 
 Written for the clinician: dates in words with how long ago, statuses in words, questions by their number
 and text (the refusal reasons already name them so); no resource ids, linkIds or status codes. A risk group
-is shown only from a current screen; an older or undated screen says so and why.
+is shown only from a current screen; an older or undated screen says so and why. What a scored screen
+says is the instrument's declared card lines (content); nothing here names an instrument.
 """
 
 from __future__ import annotations
@@ -11,31 +12,22 @@ import re
 from datetime import datetime
 
 from stratcare.fhir_datetime import fhir_datetime_precision
-from stratcare.instruments.results import (
-    Chronicity,
-    NihScreenResult,
-    ResponseRejected,
-    ResponseSource,
-    StartBackScore,
-)
-from stratcare.pathways.codes import JsonObject
+from stratcare.instruments.card_lines import card_lines
+from stratcare.instruments.definition import InstrumentDefinition
+from stratcare.instruments.instrument_result import InstrumentResult
+from stratcare.instruments.results import ResponseRejected, ResponseSource
+from stratcare.json_types import JsonObject
 from stratcare.pathways.evidence import evidence_lines
 from stratcare.pathways.inputs import PathwayInputs
 from stratcare.pathways.referrals import ordered_at
 from stratcare.pathways.screen_dates import date_in_words, is_current, screen_age_days
 
-ScoredOrRefused = StartBackScore | NihScreenResult | ResponseRejected
+ScoredOrRefused = InstrumentResult | ResponseRejected
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
-START_BACK_NAME = "STarT Back Screening Tool"
-NIH_NAME = "NIH chronic low back pain screen"
 ORDER_STATUS_IN_WORDS = {
     "draft": "a draft not yet signed",
     "active": "active",
     "on-hold": "on hold",
-}
-CHRONICITY_IN_WORDS = {
-    Chronicity.CHRONIC: "chronic (an ongoing problem for at least 3 months, on at least half the days)",
-    Chronicity.ACUTE: "acute or subacute (not chronic by the NIH definition)",
 }
 
 
@@ -63,42 +55,33 @@ def _currency(source: ResponseSource, inputs: PathwayInputs, window_days: int) -
     return f"older than the {window_days}-day screening window, so it is not current and is not used"
 
 
-def _line(name: str, outcome: str, result: ScoredOrRefused, inputs: PathwayInputs, window_days: int) -> str:
+def _line(
+    definition: InstrumentDefinition, result: ScoredOrRefused, inputs: PathwayInputs, window_days: int
+) -> str:
     # A refused response may never have been finished: it was answered, not completed.
     verb = "Answered" if isinstance(result, ResponseRejected) else "Completed"
     source = result.source
     currency = _currency(source, inputs, window_days)
     when = _when(source, inputs, verb)
     if currency:
-        return f"- {name}: {when}; {currency}."
-    return f"- {name}: {outcome}. {when}."
-
-
-def _rejected_outcome(rejected: ResponseRejected) -> str:
-    reasons = "; ".join(_escape(reason) for reason in rejected.reasons)
-    return f"not scored ({reasons})"
-
-
-def _start_back_line(inputs: PathwayInputs, window_days: int) -> str:
-    result = inputs.start_back
-    if result is None:
-        return f"- {START_BACK_NAME}: no response on record."
+        return f"- {definition.name}: {when}; {currency}."
     if isinstance(result, ResponseRejected):
-        outcome = _rejected_outcome(result)
-    else:
-        outcome = (
-            f"total {result.total}/9, psychosocial {result.psychosocial}/5, "
-            f"**{result.risk_group.value} risk**"
-        )
-    return _line(START_BACK_NAME, outcome, result, inputs, window_days)
+        reasons = "; ".join(_escape(reason) for reason in result.reasons)
+        note = f", {definition.refusal_note}" if definition.refusal_note else ""
+        return f"- {definition.name}: not scored ({reasons}){note}. {when}."
+    return f"- {'; '.join(card_lines(result))}. {when}."
 
 
-def _nih_line(result: NihScreenResult | ResponseRejected, inputs: PathwayInputs, window_days: int) -> str:
-    if isinstance(result, ResponseRejected):
-        outcome = _rejected_outcome(result) + ", so whether the pain is chronic is not known"
-    else:
-        outcome = CHRONICITY_IN_WORDS[result.chronicity]
-    return _line(NIH_NAME, outcome, result, inputs, window_days)
+def _result_line(key: str, inputs: PathwayInputs, window_days: int) -> str | None:
+    outcome, definition = inputs.results.get(key), inputs.instruments.get(key)
+    if isinstance(outcome, InstrumentResult):
+        definition = outcome.definition
+    if definition is None:
+        return None
+    if outcome is None:
+        screened_for = next(iter(inputs.instruments), None)
+        return f"- {definition.name}: no response on record." if key == screened_for else None
+    return _line(definition, outcome, inputs, window_days)
 
 
 def _order_name(request: JsonObject) -> str:
@@ -134,10 +117,12 @@ def card_detail(
     evidence: tuple[JsonObject, ...] = (),
 ) -> str:
     """Markdown: advice, the record resources the action found, an existing-order note when there is
-    one, then the screening results."""
-    results = ["**Screening results**", "", _start_back_line(inputs, window_days)]
-    if inputs.nih is not None:
-        results.append(_nih_line(inputs.nih, inputs, window_days))
+    one, then the screening results: each instrument the service scores with a response on record, in
+    the service's order, and the one it screens for (its first) even without one."""
+    lines = [
+        line for key in inputs.instrument_keys if (line := _result_line(key, inputs, window_days)) is not None
+    ]
+    results = ["**Screening results**", "", *lines]
     sections = [description] if description else []
     if evidence:
         sections.append(evidence_lines(evidence))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from stratcare.pathways.codes import JsonObject
+from stratcare.json_types import JsonObject
 
 SYSTEM_NAMES = {
     "http://snomed.info/sct": "SNOMED CT",

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from stratcare.instruments.results import NihScreenResult, ResponseRejected, StartBackScore
+from stratcare.instruments.definition import InstrumentDefinition
+from stratcare.instruments.instrument_result import InstrumentResult
+from stratcare.instruments.results import ResponseRejected
+from stratcare.json_types import JsonObject
 from stratcare.pathways.subsumption import NO_ANSWERS, KnownSubsumptions
 from stratcare.pathways.workflow import WorkflowFacts
 
-JsonObject = dict[str, Any]
+Outcome = InstrumentResult | ResponseRejected
 
 
 @dataclass(frozen=True, kw_only=True)
 class PathwayInputs:
     """Everything a PlanDefinition may look at, already fetched and scored by the caller.
 
-    ``start_back`` and ``nih`` hold the outcome of the patient's newest response to each instrument
-    (a score, or a refusal with reasons), or ``None`` when the patient has no response. ``conditions`` and
+    ``results`` holds, by instrument key (``startBack``, ``phq9``: the Questionnaire's ``instrument-key``),
+    the outcome of the patient's newest response to each instrument the service scores: a result, or a
+    refusal with reasons; an instrument with no response has no entry. ``conditions`` and
     ``service_requests`` are the patient's resources as found (already filtered to this patient); the
     pathway itself keeps only active Conditions. ``now`` must be timezone-aware: screens, orders and the
     patient's age are all measured against it (each result's ``source.dated`` says when its response was
@@ -30,8 +33,11 @@ class PathwayInputs:
     patient_id: str
     now: datetime
     encounter_id: str | None = None
-    start_back: StartBackScore | ResponseRejected | None = None
-    nih: NihScreenResult | ResponseRejected | None = None
+    results: Mapping[str, Outcome] = field(default_factory=dict)
+    instruments: Mapping[str, InstrumentDefinition] = field(default_factory=dict)
+    """Every instrument the service scores, with a response or not, in the service's order, by key. Each
+    gets its variables; the first is the one the service screens for, so a card says when it has no
+    response."""
     patient: JsonObject | None = None
     encounter: JsonObject | None = None
     conditions: Sequence[JsonObject] = ()
@@ -49,7 +55,13 @@ class PathwayInputs:
             raise ValueError("now must be timezone-aware")
 
     @property
-    def risk_computed(self) -> StartBackScore | None:
-        """The STarT Back score when the newest response was scored, else None (current or not: the
-        pathway's ``current_risk`` is what a card may show)."""
-        return self.start_back if isinstance(self.start_back, StartBackScore) else None
+    def instrument_keys(self) -> list[str]:
+        return list(dict.fromkeys([*self.instruments, *self.results]))
+
+    def scored(self, key: str) -> InstrumentResult | None:
+        """The result for instrument ``key`` when its newest response was scored (current or not)."""
+        outcome = self.results.get(key)
+        return outcome if isinstance(outcome, InstrumentResult) else None
+
+    def scored_results(self) -> list[InstrumentResult]:
+        return [outcome for outcome in self.results.values() if isinstance(outcome, InstrumentResult)]

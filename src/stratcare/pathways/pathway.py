@@ -18,16 +18,17 @@ from typing import Any
 
 from stratcare.cdshooks.models import Card
 from stratcare.content import ContentRepository
-from stratcare.instruments.results import RiskGroup
+from stratcare.json_types import JsonObject
 from stratcare.pathways.active_conditions import active_conditions
 from stratcare.pathways.cards import AppliedAction, UuidFactory, build_card
 from stratcare.pathways.definition import ActionSpec, PathwayDefinition, load_definition
 from stratcare.pathways.errors import PathwayContentError
 from stratcare.pathways.fhirpath import ConditionRun
-from stratcare.pathways.inputs import JsonObject, PathwayInputs
+from stratcare.pathways.inputs import PathwayInputs
 from stratcare.pathways.referrals import draft_service_request, existing_referral
 from stratcare.pathways.screen_dates import is_current
 from stratcare.pathways.subsumption import Subsumption
+from stratcare.pathways.summary import NamedRisk
 from stratcare.pathways.tasks import questionnaire_task
 from stratcare.pathways.terminology import Terminology
 from stratcare.pathways.variables import bind_variables
@@ -66,16 +67,34 @@ class Pathway:
             if all(condition.holds(run) for condition in spec.conditions)
         ]
 
-    def current_risk(self, inputs: PathwayInputs) -> RiskGroup | None:
-        """The STarT Back risk group a card may show: only from a scored screen within the window."""
-        score = inputs.risk_computed
-        if score is None or not is_current(score.source, inputs.now, self.definition.screen_window_days):
-            return None
-        return score.risk_group
+    def current_risk(self, inputs: PathwayInputs) -> NamedRisk | None:
+        """The risk band a card may show: from the first scored instrument whose band declares a
+        qualitative risk (content), and only when its response is within the screening window."""
+        window = self.definition.screen_window_days
+        for result in inputs.scored_results():
+            band = result.band
+            if band is None or band.qualitative_risk is None:
+                continue
+            if not is_current(result.source, inputs.now, window):
+                return None
+            definition = result.definition
+            return NamedRisk(
+                instrument=definition.short_name,
+                band=band.band.display,
+                value=band.alias or band.band.code,
+                bands=tuple(rule.band.display for rule in definition.bands),
+            )
+        return None
 
-    def apply(self, inputs: PathwayInputs, new_uuid: UuidFactory) -> list[Card]:
-        """The CDS Hooks cards for ``inputs``; an empty list means nothing applies."""
-        return [build_card(applied, inputs, self.definition, new_uuid) for applied in self.evaluate(inputs)]
+    def apply(
+        self, inputs: PathwayInputs, new_uuid: UuidFactory, launch_url: str | None = None
+    ) -> list[Card]:
+        """The CDS Hooks cards for ``inputs``; an empty list means nothing applies. ``launch_url``: the
+        capture page's SMART launch URL, linked from cards that ask for a screen."""
+        return [
+            build_card(applied, inputs, self.definition, new_uuid, launch_url)
+            for applied in self.evaluate(inputs)
+        ]
 
     def _apply_action(
         self, spec: ActionSpec, inputs: PathwayInputs, evidence: tuple[JsonObject, ...]

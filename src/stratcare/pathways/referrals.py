@@ -17,8 +17,8 @@ from datetime import datetime
 
 from stratcare.content import ContentError, ContentRepository
 from stratcare.fhir_datetime import parse_fhir_datetime
-from stratcare.instruments.results import NihScreenResult, StartBackScore
-from stratcare.pathways.codes import Concept, JsonObject
+from stratcare.json_types import JsonObject
+from stratcare.pathways.codes import Concept
 from stratcare.pathways.errors import PathwayContentError
 from stratcare.pathways.inputs import PathwayInputs
 from stratcare.pathways.screen_dates import is_current
@@ -122,19 +122,10 @@ def existing_referral(
 
 def _supporting_info(inputs: PathwayInputs, window_days: int) -> list[JsonObject]:
     """The current scored responses the referral rests on (a refused or old response supports nothing)."""
-    scored: list[tuple[StartBackScore | NihScreenResult | None, str]] = [
-        (inputs.risk_computed, "STarT Back Screening Tool response"),
-        (inputs.nih if isinstance(inputs.nih, NihScreenResult) else None, "NIH screen response"),
-    ]
-    scored = [
-        (result, label)
-        for result, label in scored
-        if result is not None and is_current(result.source, inputs.now, window_days)
-    ]
     return [
-        {"reference": result.source.reference, "display": label}
-        for result, label in scored
-        if result is not None
+        {"reference": result.source.reference, "display": f"{result.definition.name} response"}
+        for result in inputs.scored_results()
+        if is_current(result.source, inputs.now, window_days)
     ]
 
 

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from stratcare.fhir_datetime import parse_fhir_datetime
-from stratcare.pathways.codes import Concept, JsonObject
+from stratcare.json_types import JsonObject
+from stratcare.pathways.codes import Concept
 from stratcare.pathways.errors import PathwayContentError
 from stratcare.pathways.workflow import SDC_TEMP, WorkflowFacts
 

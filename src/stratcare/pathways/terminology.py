@@ -23,8 +23,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from stratcare.content import ContentError, ContentRepository
+from stratcare.json_types import JsonObject
 from stratcare.pathways import icd10
-from stratcare.pathways.codes import Code, JsonObject
+from stratcare.pathways.codes import Code
 from stratcare.pathways.errors import PathwayContentError
 from stratcare.pathways.subsumption import NO_ANSWERS, KnownSubsumptions, Subsumption
 

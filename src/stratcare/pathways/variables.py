@@ -2,18 +2,20 @@
 
 Variables (also documented in the PlanDefinition's description, for content authors):
 
-``%startBack``
-    The newest STarT Back response when scored: ``total`` (0-9), ``psychosocial`` (0-5), ``riskGroup``
-    (``'low'|'medium'|'high'``), ``response`` (``'QuestionnaireResponse/id'``), ``authored`` (dateTime
-    string, when the response gives a full one), and its date (see below). Empty otherwise.
-``%startBackRejected``
-    The newest STarT Back response when it could not be scored: ``reasons``, ``response``, ``authored`` and
-    its date.
-``%nih``
-    The newest NIH chronic low back pain screen when scored: ``classification`` (``'acute'|'chronic'``),
-    ``response``, ``authored`` and its date.
-``%nihRejected``
-    The newest NIH screen when refused: ``reasons``, ``response``, ``authored`` and its date.
+``%<key>`` (one per instrument the service scores: ``%startBack``, ``%nih``, ``%phq9``, ``%gad7``)
+    The newest response to that instrument when it was scored: each of its named scores (``total``,
+    ``psychosocial``; also under ``scores``), ``band`` (the band code), ``bandDisplay``, the band under the
+    instrument's declared band variable (``riskGroup`` for STarT Back: ``'low'|'medium'|'high'``;
+    ``classification`` for the NIH screen: ``'acute'|'chronic'``; ``severity`` for PHQ-9/GAD-7), ``flags``
+    (names of the raised flags), ``instrument``, ``version``, ``answers`` (answer code by linkId),
+    ``response`` (``'QuestionnaireResponse/id'``), ``authored`` (dateTime string, when the response gives a
+    full one), and its date (see below). Empty otherwise. The key is the Questionnaire's ``instrument-key``.
+``%<key>Rejected``
+    The newest response to that instrument when it could not be scored: ``reasons``, ``response``,
+    ``authored`` and its date. Empty otherwise.
+``%results``, ``%rejected``
+    The same values as one map each, by instrument key (``%results.phq9.flags``); an instrument without a
+    scored (refused) response has no entry.
 ``%ageYears``
     The patient's age in whole years at ``now`` from ``Patient.birthDate``, empty when there is no usable
     birthDate. A partial birthDate counts from the latest day it allows (``2010`` is 31 December 2010), so
@@ -45,14 +47,11 @@ from calendar import monthrange
 from collections.abc import Mapping
 from datetime import date, datetime
 
-from stratcare.instruments.results import (
-    NihScreenResult,
-    ResponseRejected,
-    ResponseSource,
-    StartBackScore,
-)
+from stratcare.instruments.instrument_result import InstrumentResult
+from stratcare.instruments.results import ResponseRejected, ResponseSource
+from stratcare.json_types import JsonObject
 from stratcare.pathways.active_conditions import active_conditions
-from stratcare.pathways.inputs import JsonObject, PathwayInputs
+from stratcare.pathways.inputs import PathwayInputs
 from stratcare.pathways.screen_dates import recorded_date, screen_age_days
 from stratcare.pathways.workflow import bind_workflow
 
@@ -72,20 +71,41 @@ def _source_fields(source: ResponseSource, now: datetime) -> JsonObject:
     return fields
 
 
-def _start_back(score: StartBackScore, now: datetime) -> JsonObject:
-    return _source_fields(score.source, now) | {
-        "total": score.total,
-        "psychosocial": score.psychosocial,
-        "riskGroup": score.risk_group.value,
+def _result(result: InstrumentResult, now: datetime) -> JsonObject:
+    fields: JsonObject = {
+        "instrument": result.instrument,
+        "version": result.version,
+        "scores": dict(result.scores),
+        **dict(result.scores),
+        "flags": list(result.flags),
+        "answers": dict(result.answers),
     }
+    band = result.band
+    if band is not None:
+        fields |= {"band": band.band.code, "bandDisplay": band.band.display}
+        if result.definition.band_variable is not None:
+            fields[result.definition.band_variable] = band.alias or band.band.code
+    return fields | _source_fields(result.source, now)
 
 
 def _rejected(rejected: ResponseRejected, now: datetime) -> JsonObject:
     return _source_fields(rejected.source, now) | {"reasons": list(rejected.reasons)}
 
 
-def _nih(result: NihScreenResult, now: datetime) -> JsonObject:
-    return _source_fields(result.source, now) | {"classification": result.chronicity.value}
+def instrument_variables(inputs: PathwayInputs) -> dict[str, object]:
+    """``%results``, ``%rejected`` and each instrument's ``%<key>`` / ``%<key>Rejected``."""
+    scored: dict[str, JsonObject] = {}
+    refused: dict[str, JsonObject] = {}
+    for key, outcome in inputs.results.items():
+        if isinstance(outcome, InstrumentResult):
+            scored[key] = _result(outcome, inputs.now)
+        else:
+            refused[key] = _rejected(outcome, inputs.now)
+    variables: dict[str, object] = {}
+    for key in inputs.instrument_keys:
+        variables[key] = copy.deepcopy(scored[key]) if key in scored else []
+        variables[f"{key}Rejected"] = copy.deepcopy(refused[key]) if key in refused else []
+    return variables | {"results": scored, "rejected": refused}
 
 
 def _latest_birth_day(birth_date: object) -> date | None:
@@ -113,17 +133,16 @@ def age_years(patient: JsonObject | None, now: datetime) -> int | None:
 
 def bind_variables(inputs: PathwayInputs, settings: Mapping[str, object]) -> dict[str, object]:
     """The FHIRPath variable map for one evaluation; absent values are empty collections."""
-    start_back, nih, now = inputs.start_back, inputs.nih, inputs.now
-    age = age_years(inputs.patient, now)
-    return {
-        "startBack": _start_back(start_back, now) if isinstance(start_back, StartBackScore) else [],
-        "startBackRejected": _rejected(start_back, now) if isinstance(start_back, ResponseRejected) else [],
-        "nih": _nih(nih, now) if isinstance(nih, NihScreenResult) else [],
-        "nihRejected": _rejected(nih, now) if isinstance(nih, ResponseRejected) else [],
-        "ageYears": age if age is not None else [],
-        "settings": dict(settings),
-        "patient": copy.deepcopy(inputs.patient) if inputs.patient is not None else [],
-        "encounter": copy.deepcopy(inputs.encounter) if inputs.encounter is not None else [],
-        "conditions": copy.deepcopy(active_conditions(inputs.conditions)),
-        "serviceRequests": copy.deepcopy(list(inputs.service_requests)),
-    } | bind_workflow(inputs.workflow, inputs.encounter, inputs.conditions, now, settings)
+    age = age_years(inputs.patient, inputs.now)
+    return (
+        instrument_variables(inputs)
+        | {
+            "ageYears": age if age is not None else [],
+            "settings": dict(settings),
+            "patient": copy.deepcopy(inputs.patient) if inputs.patient is not None else [],
+            "encounter": copy.deepcopy(inputs.encounter) if inputs.encounter is not None else [],
+            "conditions": copy.deepcopy(active_conditions(inputs.conditions)),
+            "serviceRequests": copy.deepcopy(list(inputs.service_requests)),
+        }
+        | bind_workflow(inputs.workflow, inputs.encounter, inputs.conditions, inputs.now, settings)
+    )

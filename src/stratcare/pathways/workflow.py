@@ -8,7 +8,14 @@ data only (never free text):
 ``%workflowPoint``
     ``'pre-visit'``, ``'front-desk'``, ``'rooming'`` or ``'clinician'`` (ConceptMap workflow-point-by-role).
 ``%draftOrders``
-    The call's draft orders (order-select, order-sign ``draftOrders``) for this patient.
+    The call's draft orders (order-select, order-sign ``draftOrders``) for this patient: all of them count
+    as orders already being placed (an existing referral).
+``%selectedOrders``
+    The draft orders the call is about: on order-select the ones its ``selections`` name (just chosen by
+    the clinician), on order-sign every draft order (all are being signed). Cards about an order read this.
+``%selectedMedications``
+    The medication concepts of the selected MedicationRequests (``medications``): the product coding and,
+    from a contained Medication, its code and ingredients, so an ingredient ValueSet matches a product.
 ``%appointments``
     The Appointments being booked (appointment-book ``appointments``) and any prefetched, for this patient.
 ``%encounterReasons``, ``%appointmentReasons``
@@ -32,8 +39,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from stratcare.fhir_datetime import parse_fhir_datetime
+from stratcare.json_types import JsonObject
 from stratcare.pathways.active_conditions import active_conditions
-from stratcare.pathways.codes import JsonObject
+from stratcare.pathways.medications import ordered_medications
 
 SDC_TEMP = "http://hl7.org/fhir/uv/sdc/CodeSystem/temp"
 CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
@@ -54,8 +62,20 @@ class WorkflowFacts:
     practitioner_role: JsonObject | None = None
     """The user's PractitionerRole, when the record holds it (its organization owns staff Tasks)."""
     draft_orders: tuple[JsonObject, ...] = ()
+    selections: tuple[str, ...] | None = None
+    """order-select's ``selections`` (``Type/id``); None: every draft order is selected (order-sign)."""
     appointments: tuple[JsonObject, ...] = ()
     tasks: tuple[JsonObject, ...] = ()
+
+    @property
+    def selected_orders(self) -> tuple[JsonObject, ...]:
+        """The draft orders the call is about (see ``%selectedOrders``)."""
+        if self.selections is None:
+            return self.draft_orders
+        chosen = set(self.selections)
+        return tuple(
+            order for order in self.draft_orders if f"{order.get('resourceType')}/{order.get('id')}" in chosen
+        )
 
 
 def _codings(concept: object) -> list[JsonObject]:
@@ -137,6 +157,8 @@ def bind_workflow(
         "userRole": facts.user_role,
         "workflowPoint": facts.workflow_point,
         "draftOrders": copy.deepcopy(list(facts.draft_orders)),
+        "selectedOrders": copy.deepcopy(list(facts.selected_orders)),
+        "selectedMedications": copy.deepcopy(ordered_medications(facts.selected_orders)),
         "appointments": copy.deepcopy(list(facts.appointments)),
         "encounterReasons": _reasons([encounter] if encounter else [], conditions),
         "appointmentReasons": _reasons(facts.appointments, conditions),

@@ -124,6 +124,9 @@ class Vocabulary:
     risk_actions: frozenset[str] = frozenset({"low-risk", "medium-risk", "high-risk"})
     high_risk_group: str = "high"
     acute: str = "acute"
+    # The band codes of the pain-duration screen (Questionnaire-nih-clbp-screen.json): the newest of these is
+    # the patient's chronicity.
+    duration_bands: frozenset[str] = frozenset({"acute", "chronic"})
 
 
 def rate(numerator: int, denominator: int) -> float | None:

@@ -8,13 +8,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stratcare.engine.ports import HookCallFacts, IssuedCard
-from stratcare.instruments.results import (
-    NihScreenResult,
-    ResponseRejected,
-    ResponseSource,
-    ScoringOutcome,
-    StartBackScore,
-)
+from stratcare.instruments.instrument_result import ScoringOutcome
+from stratcare.instruments.results import ResponseRejected, ResponseSource
 from stratcare.store.batch_writes import insert_calls
 from stratcare.store.group_commit import CallRows
 from stratcare.writeback.outbox import OutboxState, PendingWrite
@@ -81,29 +76,27 @@ def _assessment_row(call_id: int, outcome: ScoringOutcome) -> dict[str, Any]:
     row: dict[str, Any] = {
         "hook_call_id": call_id,
         "instrument_version": None,
-        "total": None,
-        "psychosocial": None,
         "risk_group": None,
-        "duration_code": None,
-        "frequency_code": None,
-        "chronicity": None,
+        "band": None,
+        "scores": None,
+        "answers": None,
+        "flags": None,
         "rejection_reasons": None,
         **_source_columns(outcome.source),
     }
     if isinstance(outcome, ResponseRejected):
         row.update(kind="rejected", instrument=outcome.instrument, rejection_reasons=list(outcome.reasons))
         return row
-    row.update(kind="scored", instrument_version=outcome.instrument_version)
-    if isinstance(outcome, StartBackScore):
-        row.update(
-            total=outcome.total, psychosocial=outcome.psychosocial, risk_group=outcome.risk_group.value
-        )
-    elif isinstance(outcome, NihScreenResult):
-        row.update(
-            duration_code=outcome.duration_code,
-            frequency_code=outcome.frequency_code,
-            chronicity=outcome.chronicity.value,
-        )
+    band = outcome.band
+    row.update(
+        kind="scored",
+        instrument_version=outcome.version,
+        risk_group=band.alias if band else None,
+        band=band.band.code if band else None,
+        scores=dict(outcome.scores),
+        answers=dict(outcome.answers),
+        flags=list(outcome.flags),
+    )
     return row
 
 

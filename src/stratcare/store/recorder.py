@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from stratcare.auth.errors import TokenAlreadyUsed
 from stratcare.auth.replay import TokenUse
 from stratcare.engine.ports import HookCallFacts, IssuedCard
-from stratcare.instruments.results import ScoringOutcome
+from stratcare.instruments.instrument_result import ScoringOutcome
 from stratcare.store.calls import call_rows
 from stratcare.store.group_commit import GroupCommit, WriteUnit
 from stratcare.writeback.outbox import PendingWrite

@@ -111,8 +111,15 @@ def _identified(query: ReportQuery) -> CTE:
     return select(ranked).where(ranked.c.rank == 1).cte("identified")
 
 
-def _newest(query: ReportQuery, period_calls: CTE, column: str, name: str) -> CTE:
-    """Per patient at a clinic, the newest non-null ``column`` of a scored screen in the episode window."""
+def _newest(
+    query: ReportQuery,
+    period_calls: CTE,
+    column: str,
+    name: str,
+    among: frozenset[str] | None = None,
+) -> CTE:
+    """Per patient at a clinic, the newest non-null ``column`` of a scored screen in the episode window
+    (only values in ``among``, when given)."""
     value = assessments.c[column]
     ranked = (
         select(
@@ -129,7 +136,7 @@ def _newest(query: ReportQuery, period_calls: CTE, column: str, name: str) -> CT
         .select_from(period_calls.join(assessments, assessments.c.hook_call_id == period_calls.c.id))
         .where(
             assessments.c.kind == "scored",
-            value.is_not(None),
+            value.is_not(None) if among is None else value.in_(sorted(among)),
             assessments.c.authored.is_not(None),
             epoch_seconds(period_calls.c.received_at) - epoch_seconds(assessments.c.authored)
             <= int(query.episode_window.total_seconds()),
@@ -168,7 +175,9 @@ def _patient_rows(query: ReportQuery) -> tuple[CTE, CTE, CTE, CTE]:
     period_calls = _period_calls(query)
     identified = _identified(query)
     risk = _newest(query, period_calls, "risk_group", "newest_risk")
-    chronicity = _newest(query, period_calls, "chronicity", "newest_chronicity")
+    duration_band = _newest(
+        query, period_calls, "band", "newest_duration_band", among=query.vocabulary.duration_bands
+    )
     referrals = _referrals(query, period_calls)
     joined = (
         select(
@@ -180,19 +189,19 @@ def _patient_rows(query: ReportQuery) -> tuple[CTE, CTE, CTE, CTE]:
             identified.c.identified_at,
             identified.c.fhir_server,
             risk.c.value.label("risk_group"),
-            chronicity.c.value.label("chronicity"),
+            duration_band.c.value.label("duration_band"),
             func.coalesce(referrals.c.pended, 0).label("pended"),
             func.coalesce(referrals.c.signed, 0).label("signed"),
             func.coalesce(referrals.c.signed_high, 0).label("signed_high"),
         )
         .select_from(
             identified.outerjoin(risk, _same_patient(identified, risk))
-            .outerjoin(chronicity, _same_patient(identified, chronicity))
+            .outerjoin(duration_band, _same_patient(identified, duration_band))
             .outerjoin(referrals, _same_patient(identified, referrals))
         )
         .cte("patients")
     )
-    return joined, identified, risk, chronicity
+    return joined, identified, risk, duration_band
 
 
 def _same_patient(left: CTE, right: CTE) -> ColumnElement[bool]:
@@ -209,7 +218,7 @@ def patient_counts_query(query: ReportQuery, patients: FromClause | None = None)
             func.count().label("identified"),
             func.sum(_flag(patients.c.risk_group.is_not(None))).label("stratified"),
             func.sum(_flag(high)).label("high_risk"),
-            func.sum(_flag(and_(high, patients.c.chronicity == query.vocabulary.acute))).label(
+            func.sum(_flag(and_(high, patients.c.duration_band == query.vocabulary.acute))).label(
                 "acute_high_risk"
             ),
             func.sum(patients.c.pended).label("referrals_pended"),
@@ -320,7 +329,7 @@ _PATIENTS = Table(
     Column("identified_at", UtcDateTime()),
     Column("fhir_server", Text()),
     Column("risk_group", Text()),
-    Column("chronicity", Text()),
+    Column("duration_band", Text()),
     Column("pended", Integer()),
     Column("signed", Integer()),
     Column("signed_high", Integer()),

@@ -117,12 +117,14 @@ assessments = Table(
     Column("response_id", Text(), nullable=False),
     Column("response_version", Text()),
     Column("authored", UtcDateTime()),
-    Column("total", Integer()),
-    Column("psychosocial", Integer()),
+    # The band's alias, where the instrument declares one (the STarT Back risk group).
     Column("risk_group", String(16)),
-    Column("duration_code", String(64)),
-    Column("frequency_code", String(64)),
-    Column("chronicity", String(16)),
+    # The band code, the named scores, the answer codes by linkId and the raised flags, as the
+    # instrument's content declares them.
+    Column("band", String(64)),
+    Column("scores", _json()),
+    Column("answers", _json()),
+    Column("flags", _json()),
     Column("rejection_reasons", _json()),
     CheckConstraint("kind IN ('scored', 'rejected')", name="kind"),
 )

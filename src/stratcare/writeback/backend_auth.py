@@ -20,7 +20,8 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 from pydantic import SecretStr
 
-from stratcare.errors import FhirServerError
+from stratcare.errors import EhrRejectedError, EhrTechnicalError
+from stratcare.fhir.retryable import status_error
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_LIFETIME_SECONDS = 300
@@ -95,20 +96,17 @@ class BackendServicesToken:
         try:
             response = await self._http.post(self._config.token_url, data=form)
         except httpx.HTTPError as exc:
-            raise FhirServerError(
-                f"token endpoint unreachable: {type(exc).__name__}", technical=True
+            raise EhrTechnicalError(
+                f"no access token: token endpoint unreachable: {type(exc).__name__}"
             ) from exc
         if response.is_error:
-            technical = response.status_code >= 500 or response.status_code == 429
-            raise FhirServerError(
-                f"token endpoint answered {response.status_code}",
-                technical=technical,
-                status=response.status_code,
+            raise status_error(
+                f"no access token: token endpoint answered {response.status_code}", response.status_code
             )
         body = response.json()
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
-            raise FhirServerError("token endpoint sent no access_token", technical=False)
+            raise EhrRejectedError("no access token: the token endpoint sent none")
         expires_in = body.get("expires_in", 300)
         lifetime = float(expires_in) if isinstance(expires_in, int | float) else 300.0
         secret = SecretStr(token)

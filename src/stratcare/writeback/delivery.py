@@ -1,12 +1,14 @@
-"""Sends one outbox Bundle to its FHIR server and says whether a later attempt may succeed.
+"""Sends one outbox Bundle to its FHIR server; a failure's class says whether a later attempt may succeed.
 
 Credentials, in order: the access token the hook call lent (``fhirAuthorization``), handed over in memory
 for the first attempt only and never stored; else stratcare's own SMART Backend Services token when one is
 configured for that server; else none (open test servers).
 
-Failures are *transient* (connection errors, timeouts, 408, 429, 5xx, a lent token the server refused) or
-*permanent* (any other 4xx, e.g. an invalid Bundle, or a server that answers with something other than a
-transaction-response). The error text names status and server diagnostics, never a token.
+The Bundle goes out through the FHIR transport (``fhir.client``), which classifies failures. They are
+``EhrTechnicalError`` (connection errors, timeouts, the statuses ``fhir.retryable`` names, a lent token
+the server refused) or ``EhrRejectedError`` (any other 4xx, e.g. an invalid Bundle, or a server that
+answers with something other than a transaction-response). The error text names status and server
+diagnostics, never a token.
 """
 
 from __future__ import annotations
@@ -15,44 +17,29 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Protocol
 
 import httpx
 from pydantic import SecretStr
 
-from stratcare.errors import FhirServerError
-from stratcare.fhir.client import FHIR_JSON, outcome_diagnostics
-from stratcare.writeback.outbox import ClaimedWrite, JsonObject
+from stratcare.errors import EhrRejectedError, EhrTechnicalError
+from stratcare.fhir.client import FhirWriter, HttpxFhirClient
+from stratcare.writeback.outbox import ClaimedWrite
 from stratcare.writeback.targets import WritebackTargets
 
 HANDOFF_MAX_SECONDS = 300.0
 """A lent token is kept for the immediate attempt only, however long the EHR says it lives."""
-REDACTED = "[redacted]"
 
 
 class TokenSource(Protocol):
     async def token(self) -> SecretStr: ...
 
 
-@dataclass(frozen=True)
-class Delivered:
-    """The server applied the transaction."""
-
-
-@dataclass(frozen=True)
-class DeliveryFailed:
-    error: str
-    permanent: bool
-    retry_after_seconds: float | None = None
-    """What the server asked for with ``Retry-After``, if anything."""
-
-
-DeliveryOutcome = Delivered | DeliveryFailed
-
-
 class WriteDeliverer(Protocol):
-    async def deliver(self, write: ClaimedWrite) -> DeliveryOutcome: ...
+    async def deliver(self, write: ClaimedWrite) -> None:
+        """Returns once the server applied the write; raises ``EhrTechnicalError`` when a later attempt
+        may succeed, ``EhrRejectedError`` when none can."""
+        ...
 
 
 def base_url_key(base_url: str) -> str:
@@ -106,82 +93,30 @@ class Deliverer:
         backend_tokens: Mapping[str, TokenSource] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._http = http
+        self._fhir: FhirWriter = HttpxFhirClient(http, clock=clock)
         self._ehr_base_url = ehr_base_url
         self._targets = targets
         # Not `handoff or ...`: an empty TokenHandoff is falsy (it has a length) yet must be shared.
         self._handoff = handoff if handoff is not None else TokenHandoff()
         self._backend = {base_url_key(url): source for url, source in (backend_tokens or {}).items()}
-        self._clock = clock
 
-    async def deliver(self, write: ClaimedWrite) -> DeliveryOutcome:
+    async def deliver(self, write: ClaimedWrite) -> None:
         base_url = write.fhir_server or self._ehr_base_url
         if not base_url:
-            return DeliveryFailed("no FHIR server: the hook sent none and no EHR base URL is set", True)
+            raise EhrRejectedError("no FHIR server: the hook sent none and no EHR base URL is set")
         if self._targets is not None and not self._targets.configured(base_url):
-            return DeliveryFailed(f"{base_url_key(base_url)} is not configured for write-back", True)
+            raise EhrRejectedError(f"{base_url_key(base_url)} is not configured for write-back")
         lent = self._handoff.take(write.key, base_url)
-        token = lent
-        if token is None:
-            try:
-                token = await self._backend_token(base_url)
-            except FhirServerError as exc:
-                return DeliveryFailed(f"no access token: {exc.message}", permanent=not exc.technical)
-        outcome = await self._post(base_url_key(base_url), write.bundle, token, lent_token=lent is not None)
-        if isinstance(outcome, DeliveryFailed) and token is not None:
-            secret = token.get_secret_value()
-            return DeliveryFailed(
-                outcome.error.replace(secret, REDACTED), outcome.permanent, outcome.retry_after_seconds
-            )
-        return outcome
+        token = lent if lent is not None else await self._backend_token(base_url)
+        try:
+            await self._fhir.transaction(base_url, write.bundle, token)
+        except EhrRejectedError as refused:
+            if lent is None or refused.status not in (401, 403):
+                raise
+            # Another attempt goes with stratcare's own credentials, which the server may accept.
+            message = f"{refused.message} (the lent token was refused)"
+            raise EhrTechnicalError(message, status=refused.status) from refused
 
     async def _backend_token(self, base_url: str) -> SecretStr | None:
         source = self._backend.get(base_url_key(base_url))
         return await source.token() if source else None
-
-    async def _post(
-        self, url: str, bundle: JsonObject, token: SecretStr | None, *, lent_token: bool
-    ) -> DeliveryOutcome:
-        headers = {"Accept": FHIR_JSON, "Content-Type": FHIR_JSON}
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token.get_secret_value()}"
-        try:
-            response = await self._http.post(url, json=bundle, headers=headers)
-        except httpx.HTTPError as exc:
-            return DeliveryFailed(f"POST {url} failed: {type(exc).__name__}", permanent=False)
-        if response.is_success:
-            return _applied(response, url)
-        error = f"POST {url} answered {response.status_code}{outcome_diagnostics(response)}"
-        status = response.status_code
-        if status in (408, 429) or status >= 500:
-            return DeliveryFailed(error, permanent=False, retry_after_seconds=self._retry_after(response))
-        if lent_token and status in (401, 403):
-            return DeliveryFailed(f"{error} (the lent token was refused)", permanent=False)
-        return DeliveryFailed(error, permanent=True)
-
-    def _retry_after(self, response: httpx.Response) -> float | None:
-        """``Retry-After`` as delay-seconds or an HTTP-date (RFC 9110 §10.2.3)."""
-        value = response.headers.get("Retry-After", "").strip()
-        if value.isdigit():
-            return float(value)
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return max((when - self._clock()).total_seconds(), 0.0)
-
-
-def _applied(response: httpx.Response, url: str) -> DeliveryOutcome:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
-        return DeliveryFailed(f"POST {url} answered {response.status_code} without a Bundle", True)
-    statuses = [str((entry.get("response") or {}).get("status", "")) for entry in body.get("entry") or []]
-    failed = [status for status in statuses if not status.startswith("2")]
-    if failed:
-        return DeliveryFailed(f"POST {url}: transaction not applied (entry statuses {failed})", True)
-    return Delivered()

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 from uuid import UUID
 
-JsonObject = dict[str, Any]
+from stratcare.json_types import JsonObject
 
 
 class OutboxState(StrEnum):

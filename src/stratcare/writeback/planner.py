@@ -22,31 +22,26 @@ from typing import Any
 from uuid import UUID
 
 from stratcare.cdshooks.models import Action
-from stratcare.instruments.results import NihScreenResult, ResponseRejected, ScoringOutcome, StartBackScore
-from stratcare.writeback.outbox import JsonObject, PendingWrite
-from stratcare.writeback.resources import (
-    Encounter,
-    nih_entries,
-    result_identifier,
-    start_back_entries,
-    transaction,
-)
-
-START_BACK_INSTRUMENT = "start-back"
-NIH_INSTRUMENT = "nih-clbp"
+from stratcare.instruments.instrument_result import InstrumentResult, ScoringOutcome
+from stratcare.json_types import JsonObject
+from stratcare.writeback.outbox import PendingWrite
+from stratcare.writeback.resources import Encounter, result_entries, result_identifier, transaction
 
 
-def assessment_key(assessment: StartBackScore | NihScreenResult) -> str:
-    """The assessment's stable identifier: the same response, version and instrument give the same key."""
-    instrument = START_BACK_INSTRUMENT if isinstance(assessment, StartBackScore) else NIH_INSTRUMENT
+def assessment_key(assessment: InstrumentResult) -> str:
+    """The assessment's stable identifier: the same response, version and instrument give the same key
+    (the instrument part is its declared ``result_name``, so keys of writes already queued stay valid)."""
     source = assessment.source
-    return result_identifier(source.response_id, source.version_id, assessment.instrument_version, instrument)
+    return result_identifier(
+        source.response_id, source.version_id, assessment.version, assessment.definition.result_name
+    )
 
 
-def _entries(assessment: StartBackScore | NihScreenResult, where: Encounter) -> list[JsonObject]:
-    if isinstance(assessment, StartBackScore):
-        return start_back_entries(assessment, where)
-    return nih_entries(assessment, where)
+def system_action_allowed(result: InstrumentResult) -> bool:
+    """False when the result raised a flag its content says no system may act on (PHQ-9 item 9): such a
+    result is for a clinician to review, so nothing is written back or sent as a system action for it;
+    the EHR still holds the patient's QuestionnaireResponse, and the store records the assessment."""
+    return all(rule.system_action_allowed for rule in result.definition.flags if rule.name in result.flags)
 
 
 def plan_writes(
@@ -56,15 +51,17 @@ def plan_writes(
     fhir_server: str | None,
     assessments: Sequence[ScoringOutcome],
 ) -> list[PendingWrite]:
-    """A transaction Bundle per scored assessment, for ``fhir_server``; a rejected response writes nothing."""
+    """A transaction Bundle per scored assessment, for ``fhir_server``; a rejected response, or a result
+    no system may act on, writes nothing."""
     where = Encounter(patient_id=patient_id, encounter_id=encounter_id)
     writes: dict[tuple[str | None, str], PendingWrite] = {}
     for assessment in assessments:
-        if isinstance(assessment, ResponseRejected):
+        if not isinstance(assessment, InstrumentResult) or not system_action_allowed(assessment):
             continue
+        entries = result_entries(assessment, where)
         key = assessment_key(assessment)
-        if (fhir_server, key) not in writes:
-            bundle = transaction(_entries(assessment, where))
+        if entries and (fhir_server, key) not in writes:
+            bundle = transaction(entries)
             writes[fhir_server, key] = PendingWrite(key, hook_instance, fhir_server, bundle)
     return list(writes.values())
 

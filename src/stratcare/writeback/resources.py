@@ -1,8 +1,8 @@
 """The FHIR resources an assessment writes back to the EHR, as one idempotent transaction Bundle.
 
-For each scored response: an Observation per score (category ``survey``, ``derivedFrom`` the response,
-``valueInteger`` for scores: US Core's screening-assessment pattern) and, for STarT Back, a RiskAssessment
-whose ``prediction.qualitativeRisk`` uses HL7's risk-probability codes (STarT "medium" is ``moderate``).
+For each scored response: the Observations and RiskAssessment its instrument declares (content, built by
+``instruments.observations.result_resources``: category ``survey``, ``derivedFrom`` the response, HL7
+risk-probability codes for a band's ``qualitativeRisk``).
 Every resource carries an identifier derived from the response id and version and the instrument version,
 and is created with ``ifNoneExist`` on it, so the same response never yields two copies, however often it is
 scored or the Bundle is retried. Entry fullUrls are name-based UUIDs of those identifiers for the same reason.
@@ -12,25 +12,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
 
-from stratcare.instruments.results import NihScreenResult, RiskGroup, StartBackScore
-
-JsonObject = dict[str, Any]
+from stratcare.instruments.instrument_result import InstrumentResult
+from stratcare.instruments.observations import result_resources
+from stratcare.json_types import JsonObject
 
 IDENTIFIER_SYSTEM = "http://stratcare.org/fhir/identifier/assessment-result"
-START_BACK_SYSTEM = "http://stratcare.org/fhir/CodeSystem/start-back"
-NIH_SYSTEM = "http://stratcare.org/fhir/CodeSystem/nih-clbp"
-OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
-RISK_PROBABILITY = "http://terminology.hl7.org/CodeSystem/risk-probability"
 _NAMESPACE = uuid.UUID("6f1c2a8e-3b7d-5e4f-9a10-2c3d4e5f6a7b")
-
-QUALITATIVE_RISK = {
-    RiskGroup.LOW: ("low", "Low likelihood"),
-    RiskGroup.MEDIUM: ("moderate", "Moderate likelihood"),
-    RiskGroup.HIGH: ("high", "High likelihood"),
-}
 
 
 @dataclass(frozen=True)
@@ -50,10 +39,9 @@ def result_identifier(response_id: str, version_id: str | None, instrument_versi
 
 
 def _entry(resource_type: str, resource: JsonObject, identifier: str) -> JsonObject:
-    full_url = f"urn:uuid:{uuid.uuid5(_NAMESPACE, f'{resource_type}/{identifier}')}"
     resource["identifier"] = [{"system": IDENTIFIER_SYSTEM, "value": identifier}]
     return {
-        "fullUrl": full_url,
+        "fullUrl": full_url(resource_type, identifier),
         "resource": resource,
         "request": {
             "method": "POST",
@@ -63,116 +51,22 @@ def _entry(resource_type: str, resource: JsonObject, identifier: str) -> JsonObj
     }
 
 
-def _context(resource: JsonObject, where: Encounter) -> JsonObject:
-    resource["subject"] = {"reference": f"Patient/{where.patient_id}"}
-    if where.encounter_id:
-        resource["encounter"] = {"reference": f"Encounter/{where.encounter_id}"}
-    return resource
+def full_url(resource_type: str, identifier: str) -> str:
+    return f"urn:uuid:{uuid.uuid5(_NAMESPACE, f'{resource_type}/{identifier}')}"
 
 
-def _observation(
-    where: Encounter, response_reference: str, effective: str | None, code: JsonObject, value: JsonObject
-) -> JsonObject:
-    observation: JsonObject = {
-        "resourceType": "Observation",
-        "status": "final",
-        "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "survey", "display": "Survey"}]}],
-        "code": code,
-    }
-    _context(observation, where)
-    if effective:
-        observation["effectiveDateTime"] = effective
-    observation.update(value)
-    observation["derivedFrom"] = [{"reference": response_reference}]
-    return observation
-
-
-def _code(system: str, code: str, display: str) -> JsonObject:
-    return {"coding": [{"system": system, "code": code, "display": display}], "text": display}
-
-
-def start_back_entries(score: StartBackScore, where: Encounter) -> list[JsonObject]:
-    source = score.source
-    effective = source.authored.isoformat() if source.authored else None
+def result_entries(result: InstrumentResult, where: Encounter) -> list[JsonObject]:
+    """The transaction entries of one scored response: the Observations and RiskAssessment its
+    instrument declares (``result_resources``), each identified by ``result_identifier(..., part)``."""
+    source = result.source
 
     def ident(part: str) -> str:
-        return result_identifier(source.response_id, source.version_id, score.instrument_version, part)
+        return result_identifier(source.response_id, source.version_id, result.version, part)
 
-    total = _entry(
-        "Observation",
-        _observation(
-            where,
-            source.reference,
-            effective,
-            _code(START_BACK_SYSTEM, "total-score", "STarT Back total score"),
-            {"valueInteger": score.total},
-        ),
-        ident("total-score"),
+    resources = result_resources(
+        result, where.patient_id, where.encounter_id, lambda part: full_url("Observation", ident(part))
     )
-    psychosocial = _entry(
-        "Observation",
-        _observation(
-            where,
-            source.reference,
-            effective,
-            _code(START_BACK_SYSTEM, "psychosocial-score", "STarT Back psychosocial subscale score"),
-            {"valueInteger": score.psychosocial},
-        ),
-        ident("psychosocial-score"),
-    )
-    risk_code, risk_display = QUALITATIVE_RISK[score.risk_group]
-    assessment: JsonObject = {
-        "resourceType": "RiskAssessment",
-        "status": "final",
-        "method": {
-            "coding": [
-                {
-                    "system": START_BACK_SYSTEM,
-                    "code": "start-back-screening-tool",
-                    "display": "Keele STarT Back Screening Tool",
-                    "version": score.instrument_version,
-                }
-            ],
-            "text": f"Keele STarT Back Screening Tool {score.instrument_version}",
-        },
-        "code": _code(START_BACK_SYSTEM, "risk-group", "STarT Back risk group"),
-    }
-    _context(assessment, where)
-    if effective:
-        assessment["occurrenceDateTime"] = effective
-    assessment["basis"] = [
-        {"reference": source.reference},
-        {"reference": total["fullUrl"]},
-        {"reference": psychosocial["fullUrl"]},
-    ]
-    assessment["prediction"] = [
-        {
-            "outcome": {"text": "Persistent disabling back pain"},
-            "qualitativeRisk": {
-                "coding": [{"system": RISK_PROBABILITY, "code": risk_code, "display": risk_display}],
-                "text": f"{score.risk_group.value} risk (STarT Back)",
-            },
-        }
-    ]
-    return [total, psychosocial, _entry("RiskAssessment", assessment, ident("risk-assessment"))]
-
-
-def nih_entries(result: NihScreenResult, where: Encounter) -> list[JsonObject]:
-    source = result.source
-    effective = source.authored.isoformat() if source.authored else None
-    chronic = result.chronicity.value == "chronic"
-    display = "Chronic low back pain" if chronic else "Acute or subacute low back pain"
-    observation = _observation(
-        where,
-        source.reference,
-        effective,
-        _code(NIH_SYSTEM, "chronicity", "NIH chronic low back pain classification"),
-        {"valueCodeableConcept": _code(NIH_SYSTEM, result.chronicity.value, display)},
-    )
-    identifier = result_identifier(
-        source.response_id, source.version_id, result.instrument_version, "chronicity"
-    )
-    return [_entry("Observation", observation, identifier)]
+    return [_entry(item.resource["resourceType"], item.resource, ident(item.part)) for item in resources]
 
 
 def transaction(entries: list[JsonObject]) -> JsonObject:

@@ -1,10 +1,11 @@
 """Drains the outbox: claim due rows, deliver them concurrently, record each outcome.
 
-A failed attempt goes back to pending with a retry time from an exponential backoff with jitter (never
-sooner than the server's ``Retry-After``); a permanent failure, or the last allowed attempt, makes the row
-dead with the error text (which never holds a token). Several workers, in one process or many, may drain
-the same store: the store's claim hands each row to one of them, and a lease brings back the rows of a
-worker that died. Delivery runs in a background task, so a hook answers without waiting for it.
+A technical failure (``EhrTechnicalError``) goes back to pending with a retry time from an exponential
+backoff with jitter (never sooner than the server's ``Retry-After``); a rejection (``EhrRejectedError``),
+or the last allowed attempt, makes the row dead with the error text (which never holds a token). Several
+workers, in one process or many, may drain the same store: the store's claim hands each row to one of
+them, and a lease brings back the rows of a worker that died. Delivery runs in a background task, so a
+hook answers without waiting for it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from datetime import datetime, timedelta
 from tenacity import RetryCallState, Retrying, wait_random_exponential
 from tenacity.wait import wait_base
 
-from stratcare.writeback.delivery import Delivered, DeliveryFailed, DeliveryOutcome, WriteDeliverer
+from stratcare.errors import EhrError, EhrTechnicalError
+from stratcare.writeback.delivery import WriteDeliverer
 from stratcare.writeback.outbox import ClaimedWrite, OutboxStore
 
 logger = logging.getLogger(__name__)
@@ -129,27 +131,31 @@ class OutboxWorker:
             for waiting in waits:
                 waiting.cancel()
 
-    async def _attempt(self, write: ClaimedWrite) -> DeliveryOutcome:
+    async def _attempt(self, write: ClaimedWrite) -> EhrError | None:
+        """The attempt's failure, or None when the write was delivered."""
         try:
-            return await self._deliverer.deliver(write)
+            await self._deliverer.deliver(write)
+        except EhrError as failure:
+            return failure
         except Exception as exc:
             logger.exception("write-back delivery crashed", extra={"outboxId": write.id})
-            return DeliveryFailed(f"delivery crashed: {type(exc).__name__}", permanent=False)
+            return EhrTechnicalError(f"delivery crashed: {type(exc).__name__}")
+        return None
 
-    async def _settle(self, write: ClaimedWrite, outcome: DeliveryOutcome) -> None:
+    async def _settle(self, write: ClaimedWrite, failure: EhrError | None) -> None:
         now = self._clock()
-        if isinstance(outcome, Delivered):
+        if failure is None:
             await self._store.mark_delivered(write.id, self.worker_id, now)
             return
         attempt = write.attempts + 1
         retry_at: datetime | None = None
-        error = outcome.error
-        if outcome.permanent:
-            error = f"permanent: {error}"
+        if not isinstance(failure, EhrTechnicalError):
+            error = f"permanent: {failure.message}"
         elif attempt >= self._max_attempts:
-            error = f"gave up after {attempt} attempts: {error}"
+            error = f"gave up after {attempt} attempts: {failure.message}"
         else:
-            delay = max(delay_after(self._wait, attempt), outcome.retry_after_seconds or 0.0)
+            error = failure.message
+            delay = max(delay_after(self._wait, attempt), failure.retry_after_seconds or 0.0)
             retry_at = now + timedelta(seconds=delay)
         logger.info(
             "write-back attempt failed",
