@@ -50,12 +50,19 @@ def secured_environment(tmp_path: Path, key: ECKey, **extra: str) -> dict[str, s
 
 @contextmanager
 def restored_logging() -> Iterator[None]:
-    """Put back the logging configuration the service's factory replaces."""
+    """Start from the logging a new process has, and put back the configuration the service's factory
+    replaces."""
     names = ("uvicorn", "uvicorn.error", "uvicorn.access", "httpx", "httpcore")
     root = logging.getLogger()
     saved_root = (root.handlers[:], root.level)
     saved = {name: (logging.getLogger(name).handlers[:], logging.getLogger(name).propagate) for name in names}
     saved_levels = {name: logging.getLogger(name).level for name in names}
+    saved_disabled = {name: logging.getLogger(name).disabled for name in names}
+    for name in names:
+        # An earlier in-process server or test may have switched these off or raised their level; a freshly
+        # started `stratcare serve` process always starts with them on and unset.
+        logging.getLogger(name).disabled = False
+        logging.getLogger(name).setLevel(logging.NOTSET)
     try:
         yield
     finally:
@@ -65,6 +72,7 @@ def restored_logging() -> Iterator[None]:
             logger = logging.getLogger(name)
             logger.handlers, logger.propagate = handlers, propagate
             logger.setLevel(saved_levels[name])
+            logger.disabled = saved_disabled[name]
 
 
 class Served:

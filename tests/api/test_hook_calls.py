@@ -132,10 +132,12 @@ class TestSafety:
     async def test_chronic_pain_is_stratified_as_nice_ng59_advises(
         self, client: httpx.AsyncClient, request_for: RequestFor
     ) -> None:
-        (card,) = (await call(client, request_for("chronic-pain"))).json()["cards"]
+        (card, programme) = (await call(client, request_for("chronic-pain"))).json()["cards"]
         assert card["summary"].startswith("STarT Back high risk, chronic pain")
         assert card["suggestions"]
         assert "combined physical and psychological programme" in card["detail"]
+        assert programme["summary"].endswith("consider a combined physical and psychological programme")
+        assert programme["suggestions"], "NG59's programme is offered as a draft referral beside PIPT"
 
     async def test_screen_due_when_back_pain_and_no_screen(
         self, client: httpx.AsyncClient, request_for: RequestFor

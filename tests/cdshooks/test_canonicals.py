@@ -49,12 +49,22 @@ class TestSearchValue:
 
 class TestRegistryExpansion:
     def test_the_shipped_services_search_both_forms_of_each_instrument(self) -> None:
-        registry = ServiceRegistry.from_content(ContentRepository.load())
+        content = ContentRepository.load()
+        versions = questionnaire_versions(content.all_of("Questionnaire"))
+        registry = ServiceRegistry.from_content(content)
         for service in (s for s in registry.all() if s.decision == "stratified-care"):
             prefetch = service.descriptor().prefetch or {}
-            assert f"questionnaire={START_BACK},{START_BACK}|1.0.0&" in prefetch["startBackResponses"]
-            assert f"questionnaire={NIH},{NIH}|1.0.0&" in prefetch["nihResponses"]
+            searches = [t for t in prefetch.values() if t.startswith("QuestionnaireResponse?")]
+            for url in service.instruments:
+                both = canonical_search_value(url, versions[url])
+                assert "|" in both, url
+                assert any(
+                    f"{before}{both}{after}" in t for t in searches for before in "=," for after in "&,"
+                ), (service.id, url)
             assert not any("canonicals" in template for template in prefetch.values())
+        shipped = registry.get("start-back-encounter-start").prefetch
+        assert f"questionnaire={START_BACK},{START_BACK}|1.0.0&" in shipped["startBackResponses"]
+        assert f"questionnaire={NIH},{NIH}|1.0.0&" in shipped["nihResponses"]
 
     def test_a_placeholder_naming_no_questionnaire_stops_loading(self) -> None:
         template = "QuestionnaireResponse?questionnaire={{canonicals:http://q.org/Q/none}}"

@@ -61,8 +61,9 @@ class TestPlainOutput:
         scenarios = plain[: plain.index("\npre-visit-journey ")]  # the journey has its own test
         cards = re.findall(rf"card ({UUID})", scenarios)
         suggestions = re.findall(rf"suggestion ({UUID})", scenarios)
-        assert len(cards) == 11, (
-            "one card per stratified-care scenario but the 412, two per spine-clinic step"
+        assert len(cards) == 12, (
+            "one card per stratified-care scenario but the 412 (two for chronic high risk: NG59's combined "
+            "programme too), two per spine-clinic step"
         )
         assert len(suggestions) >= 4
         sent = plain[plain.index("The EHR sends:") :]

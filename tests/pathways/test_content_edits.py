@@ -196,6 +196,7 @@ class TestPathwaySettings:
             "minimumAgeYears": 16,
             "orderWindowDays": 84,
             "referralDurationScope": "any-duration",
+            "toolBySite": "stratification-tool-by-site",
         }
 
     def test_clinic_can_shorten_the_screen_window(self, tmp_path: Path) -> None:

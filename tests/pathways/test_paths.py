@@ -91,14 +91,21 @@ class TestRedFlag:
 class TestChronicPain:
     """NICE NG59 by default: chronic pain is stratified too. Acute-only (TARGET) is a pathway setting."""
 
-    def test_chronic_high_risk_is_referred_with_the_ng59_combined_programme_note(
+    def test_chronic_high_risk_is_offered_pipt_and_the_ng59_combined_programme(
         self, pathway: Pathway
     ) -> None:
         given = inputs(nih=nih(Chronicity.CHRONIC), start_back=start_back(RiskGroup.HIGH))
-        [card] = cards_for(pathway, given)
+        [card, programme] = cards_for(pathway, given)
         assert card.indicator == "warning"
         assert created_codes(card) == {("http://snomed.info/sct", PHYSIO_REFERRAL), (ORDERS, PIPT)}
         assert "combined physical and psychological programme" in (card.detail or "")
+        assert programme.indicator == "info"
+        assert created_codes(programme) == {(ORDERS, "combined-physical-psychological-programme")}
+
+    def test_acute_high_risk_is_not_offered_the_combined_programme(self, pathway: Pathway) -> None:
+        given = inputs(nih=nih(Chronicity.ACUTE), start_back=start_back(RiskGroup.HIGH))
+        [card] = cards_for(pathway, given)
+        assert created_codes(card) == {("http://snomed.info/sct", PHYSIO_REFERRAL), (ORDERS, PIPT)}
 
     def test_chronic_medium_risk_is_referred_to_physiotherapy(self, pathway: Pathway) -> None:
         given = inputs(nih=nih(Chronicity.CHRONIC), start_back=start_back(RiskGroup.MEDIUM))

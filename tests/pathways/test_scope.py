@@ -105,10 +105,12 @@ class TestMissingBirthDate:
 class TestChronicLowBackPainCondition:
     def test_the_condition_brings_the_ng59_chronic_note_by_default(self, pathway: Pathway) -> None:
         given = {"conditions": [condition(CHRONIC_LOW_BACK_PAIN)], "start_back": start_back(RiskGroup.HIGH)}
-        [card] = cards_for(pathway, **given)
+        [card, programme] = cards_for(pathway, **given)
         assert card.summary.startswith("STarT Back high risk, chronic pain")
         assert "combined physical and psychological programme" in (card.detail or "")
         assert card.suggestions is not None
+        assert programme.summary.endswith("consider a combined physical and psychological programme")
+        assert programme.suggestions is not None
 
     def test_acute_only_the_condition_makes_the_pain_chronic(self, acute_only_pathway: Pathway) -> None:
         # Even with an acute NIH screen: the problem list says chronic, so no acute-only referral.

@@ -4,7 +4,9 @@ Each service names the instruments it scores (its descriptor's ``instruments``);
 newest response to each through the instrument registry and hands the pathway a mapping by instrument key.
 Only the newest response to each instrument counts. When it cannot be scored (in progress, incomplete,
 invalid, a licensed tool whose wording is not supplied), the pathway is told so and no risk is shown: an
-older screen is never used silently in its place, because it may describe an earlier episode. A critical
+older screen is never used silently in its place, because it may describe an earlier episode. An
+instrument the service scores that is not offered here (its licensed wording is not supplied) reaches the
+pathway as ``%unavailable`` with the reason, so its card can say so. A critical
 flag raised by a current screen (PHQ-9 item 9) gets its own card first, whatever the pathway says
 (``pathways.flag_cards``). Nothing here names an instrument.
 """
@@ -122,6 +124,11 @@ class StratifiedCareDecider:
             response = newest.get(instrument.url)
             if response is not None:
                 results[instrument.key] = self._instruments.score(response, context.patientId)
+        unavailable = {
+            instrument.key: missing.reason
+            for instrument in scored
+            if (missing := self._instruments.unavailable.get(instrument.url)) is not None
+        }
         points = self._workflow_points
         workflow = workflow_facts(context, service.hook, record, points) if points else None
         inputs = PathwayInputs(
@@ -134,6 +141,8 @@ class StratifiedCareDecider:
             encounter=record.encounter,
             conditions=tuple(record.conditions),
             service_requests=tuple(record.service_requests),
+            tasks=tuple(record.tasks),
+            unavailable=unavailable,
             hierarchy_answers=answers,
             workflow=workflow,
         )

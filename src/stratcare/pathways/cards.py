@@ -4,7 +4,9 @@ Field by field: ``summary`` from the action title (risk wording rule in ``summar
 the action priority (table in ``card_mapping``); ``source`` from the PlanDefinition (title, documentation
 url, topic); ``detail`` from the action description, the record resources its evidence expression
 selected (``evidence``) and the screening results; ``suggestions`` from the ActivityDefinition (one
-draft-order suggestion) with ``selectionBehavior`` only when there is one;
+draft-order suggestion; for a referral into a receiving service's worklist, one suggestion whose two
+``create`` actions are the draft ServiceRequest and its Task, ``worklist_referral``) with
+``selectionBehavior`` only when there is one;
 ``overrideReasons`` from the action's override-reasons ValueSet; ``links`` from action.documentation, plus,
 when the action asks for a screen and the capture page's launch URL is known, a ``smart`` link opening it
 (``screen_links``).
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from stratcare.cdshooks.models import (
@@ -33,6 +36,7 @@ from stratcare.pathways.detail import card_detail
 from stratcare.pathways.inputs import PathwayInputs
 from stratcare.pathways.screen_links import screen_link
 from stratcare.pathways.summary import NamedRisk, card_summary
+from stratcare.pathways.worklist_referral import with_worklist, worklist_task
 
 UuidFactory = Callable[[], UUID]
 
@@ -63,7 +67,7 @@ def card_source(source: SourceSpec) -> Source:
     )
 
 
-def _suggestions(applied: AppliedAction, new_uuid: UuidFactory) -> list[Suggestion] | None:
+def _suggestions(applied: AppliedAction, new_uuid: UuidFactory, now: datetime) -> list[Suggestion] | None:
     if applied.spec.task is not None and applied.proposed_task is not None:
         title = applied.spec.task.title
         action = Action(type="create", description=title, resource=applied.proposed_task)
@@ -71,10 +75,18 @@ def _suggestions(applied: AppliedAction, new_uuid: UuidFactory) -> list[Suggesti
     referral, request = applied.spec.referral, applied.proposed_request
     if referral is None or request is None:
         return None
-    action = Action(
-        type="create", description=f"Draft order for signature: {referral.title}", resource=request
-    )
-    return [Suggestion(label=referral.title, uuid=new_uuid(), actions=[action])]
+    worklist = referral.worklist
+    referral_id = new_uuid() if worklist.routed else None
+    if referral_id is not None:
+        request = with_worklist(request, worklist, referral_id)
+    actions = [
+        Action(type="create", description=f"Draft order for signature: {referral.title}", resource=request)
+    ]
+    if worklist.task_owner is not None and referral_id is not None:
+        owner = worklist.task_owner.get("display") or "the receiving service"
+        task = worklist_task(request, worklist.task_owner, referral_id, now)
+        actions.append(Action(type="create", description=f"Task in the worklist of {owner}", resource=task))
+    return [Suggestion(label=referral.title, uuid=new_uuid(), actions=actions)]
 
 
 def _links(spec: ActionSpec, inputs: PathwayInputs, launch_url: str | None) -> list[Link] | None:
@@ -95,7 +107,7 @@ def build_card(
     """The card for one applied action; ``launch_url`` is the capture page's SMART launch URL, if any."""
     spec = applied.spec
     card_id = new_uuid()
-    suggestions = _suggestions(applied, new_uuid)
+    suggestions = _suggestions(applied, new_uuid, inputs.now)
     return Card(
         uuid=card_id,
         summary=card_summary(

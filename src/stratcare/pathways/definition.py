@@ -249,6 +249,16 @@ def _screen(
     return ScreenSpec(questionnaire=canonical, title=title)
 
 
+def screening_orders(content: ContentRepository) -> frozenset[str]:
+    """The canonicals of the ActivityDefinitions that order a screen (they name the Questionnaire to
+    collect it with): requests made from them are the clinic's own, never referrals to another service."""
+    return frozenset(
+        str(activity["url"])
+        for activity in content.all_of("ActivityDefinition")
+        if any(e.get("url") == COLLECT_WITH_EXTENSION for e in activity.get("extension", []))
+    )
+
+
 def _action(
     action: JsonObject, index: int, content: ContentRepository, terminology: Terminology
 ) -> ActionSpec:

@@ -118,15 +118,16 @@ def card_detail(
 ) -> str:
     """Markdown: advice, the record resources the action found, an existing-order note when there is
     one, then the screening results: each instrument the service scores with a response on record, in
-    the service's order, and the one it screens for (its first) even without one."""
+    the service's order, and the one it screens for (its first) even without one (no section when there
+    is none of these)."""
     lines = [
         line for key in inputs.instrument_keys if (line := _result_line(key, inputs, window_days)) is not None
     ]
-    results = ["**Screening results**", "", *lines]
     sections = [description] if description else []
     if evidence:
         sections.append(evidence_lines(evidence))
     if existing_request is not None:
         sections.append(existing_order_line(existing_request, inputs.now))
-    sections.append("\n".join(results))
+    if lines:  # a service that scores no instrument (referral status) has no results to show
+        sections.append("\n".join(["**Screening results**", "", *lines]))
     return "\n\n".join(sections)

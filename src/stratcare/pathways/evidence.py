@@ -1,8 +1,8 @@
 """Card detail lines naming the record resources that made an action apply (its evidence).
 
 Each resource is named by what a clinician recognises: its text or coding display, its codes with the code
-system's name, and its recorded date (``recordedDate``, else ``onsetDateTime``), never its server id.
-Text from the record is Markdown-escaped.
+system's name, and its date (``recordedDate``, else ``onsetDateTime``; ``authoredOn`` for a request or
+Task), never its server id. Text from the record is Markdown-escaped.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def _codes(resource: JsonObject) -> str:
 
 
 def _dated(resource: JsonObject) -> str:
-    for element, label in (("recordedDate", "recorded"), ("onsetDateTime", "onset")):
+    dates = (("recordedDate", "recorded"), ("onsetDateTime", "onset"), ("authoredOn", "ordered"))
+    for element, label in dates:
         value = resource.get(element)
         if isinstance(value, str) and value:
             return f"{label} {_escape(value[:10])}"

@@ -7,8 +7,8 @@ sub-expressions (``%conditions.where(code.memberOf(red-flags))`` appears in near
 
 - ``compile_closure`` turns a parsed expression into a closure when every node is of a shape handled
   here: variables, literals (string, integer, boolean), member access, ``$this`` inside a criteria,
-  ``where``, ``exists``, ``empty``, ``not``, ``memberOf`` with a string literal, ``=``, ``<``, ``<=``,
-  ``>``, ``>=``, ``and``, ``or`` and ``|``. Any other expression is left to fhirpathpy (None).
+  ``where``, ``exists``, ``empty``, ``not``, ``memberOf`` and ``startsWith`` with a string literal, ``=``,
+  ``<``, ``<=``, ``>``, ``>=``, ``and``, ``or`` and ``|``. Any other expression is left to fhirpathpy (None).
 - A closure follows fhirpathpy's own rules, quirks included (both operands of ``and``/``or`` are
   evaluated; ``=`` on two collections of the same length compares their first items; member access
   resolves choice types such as ``medication`` to ``medicationCodeableConcept`` through the same R4
@@ -270,6 +270,11 @@ def _function(invocation: Node) -> _Step:
             lambda evaluation, collection: _member_of(evaluation, collection, value_set),
             f"memberOf({value_set!r})",
         )
+    if name == "startsWith" and len(params) == 1:
+        prefix = _string_literal(params[0])
+        return _Step(
+            lambda _evaluation, collection: _starts_with(collection, prefix), f"startsWith({prefix!r})"
+        )
     raise _NotCompiled(f"no closure for {name}()")
 
 
@@ -410,6 +415,15 @@ def _not(collection: Collection) -> Collection:
     value = _item_data(collection[0])
     # fhirpathpy: a single non-boolean item counts as true.
     return [not value] if type(value) is bool else [False]
+
+
+def _starts_with(collection: Collection, prefix: str) -> Collection:
+    if not collection:
+        return []  # fhirpathpy: empty input gives empty
+    text = _item_data(collection[0])
+    if len(collection) != 1 or not isinstance(text, str):
+        raise Unsupported("startsWith() of anything but one string")
+    return [bool(text) and text.startswith(prefix)]
 
 
 def _member_of(evaluation: Evaluation, collection: Collection, value_set: str) -> Collection:

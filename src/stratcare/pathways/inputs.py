@@ -22,12 +22,14 @@ class PathwayInputs:
 
     ``results`` holds, by instrument key (``startBack``, ``phq9``: the Questionnaire's ``instrument-key``),
     the outcome of the patient's newest response to each instrument the service scores: a result, or a
-    refusal with reasons; an instrument with no response has no entry. ``conditions`` and
-    ``service_requests`` are the patient's resources as found (already filtered to this patient); the
-    pathway itself keeps only active Conditions. ``now`` must be timezone-aware: screens, orders and the
-    patient's age are all measured against it (each result's ``source.dated`` says when its response was
-    made; an undated response is never used for risk). ``hierarchy_answers`` are the terminology server's
-    answers to ``Pathway.hierarchy_questions`` for this record, if any.
+    refusal with reasons; an instrument with no response has no entry. ``unavailable`` gives, by key, why
+    an instrument the service scores is not offered here (a licensed tool whose wording is not supplied).
+    ``conditions``, ``service_requests`` and ``tasks`` are the patient's resources as found (already
+    filtered to this patient); the pathway itself keeps only active Conditions. ``now`` must be
+    timezone-aware: screens, orders and the patient's age are all measured against it (each result's
+    ``source.dated`` says when its response was made; an undated response is never used for risk).
+    ``hierarchy_answers`` are the terminology server's answers to ``Pathway.hierarchy_questions`` for this
+    record, if any.
     """
 
     patient_id: str
@@ -42,6 +44,9 @@ class PathwayInputs:
     encounter: JsonObject | None = None
     conditions: Sequence[JsonObject] = ()
     service_requests: Sequence[JsonObject] = ()
+    tasks: Sequence[JsonObject] = ()
+    """The patient's Tasks as found (the receiving services' worklist Tasks among them)."""
+    unavailable: Mapping[str, str] = field(default_factory=dict)
     hierarchy_answers: KnownSubsumptions = field(default_factory=lambda: NO_ANSWERS)
     workflow: WorkflowFacts | None = None
     """The hook, user, workflow point and the call's draft orders and appointments (``workflow``)."""

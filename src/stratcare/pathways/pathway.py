@@ -1,9 +1,11 @@
 """A loaded pathway: PlanDefinition ``$apply`` in three plain steps, then cards.
 
-1. bind: PathwayInputs become FHIRPath variables (``variables``);
+1. bind: PathwayInputs become FHIRPath variables (``variables``; ``stratification_tool`` for a pathway
+   with the ``toolBySite`` setting);
 2. evaluate: each top-level action whose applicability conditions all hold (AND, as FHIR specifies for
    several conditions of one kind) is applied, with a draft ServiceRequest when it defines a referral
-   that is not already open (``referrals``);
+   that is not already open (``referrals``; a referral whose receiving service rejected or closed its Task
+   is not open, ``referral_status``);
 3. build: each applied action becomes one card (``cards``), naming the record resources its evidence
    expression selects.
 
@@ -13,6 +15,7 @@ SNOMED CT hierarchy questions are answered before evaluation (``hierarchy_questi
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,12 +24,24 @@ from stratcare.content import ContentRepository
 from stratcare.json_types import JsonObject
 from stratcare.pathways.active_conditions import active_conditions
 from stratcare.pathways.cards import AppliedAction, UuidFactory, build_card
-from stratcare.pathways.definition import ActionSpec, PathwayDefinition, load_definition
+from stratcare.pathways.definition import (
+    ActionSpec,
+    PathwayDefinition,
+    load_definition,
+    screening_orders,
+)
 from stratcare.pathways.errors import PathwayContentError
 from stratcare.pathways.fhirpath import ConditionRun
 from stratcare.pathways.inputs import PathwayInputs
+from stratcare.pathways.referral_status import CLOSED_STATUSES, stratcare_referrals
 from stratcare.pathways.referrals import draft_service_request, existing_referral
 from stratcare.pathways.screen_dates import is_current
+from stratcare.pathways.stratification_tool import (
+    TOOL_BY_SITE_SETTING,
+    TOOL_VARIABLES,
+    ToolBySite,
+    load_tool_by_site,
+)
 from stratcare.pathways.subsumption import Subsumption
 from stratcare.pathways.summary import NamedRisk
 from stratcare.pathways.tasks import questionnaire_task
@@ -37,9 +52,17 @@ from stratcare.pathways.variables import bind_variables
 class Pathway:
     """One PlanDefinition, checked and compiled once; ``apply`` is pure and thread-safe to share."""
 
-    def __init__(self, definition: PathwayDefinition, terminology: Terminology) -> None:
+    def __init__(
+        self,
+        definition: PathwayDefinition,
+        terminology: Terminology,
+        tool_by_site: ToolBySite | None = None,
+        screening_orders: frozenset[str] = frozenset(),
+    ) -> None:
         self.definition = definition
         self._terminology = terminology
+        self._tool_by_site = tool_by_site
+        self._screening_orders = screening_orders
 
     @property
     def canonical(self) -> str:
@@ -56,15 +79,22 @@ class Pathway:
 
     def evaluate(self, inputs: PathwayInputs) -> list[AppliedAction]:
         """The applicable actions, in PlanDefinition order (raises PathwayContentError on bad content)."""
-        variables = bind_variables(inputs, self.definition.settings)
+        variables = bind_variables(inputs, self.definition.settings, self._screening_orders)
+        if self._tool_by_site is not None:
+            variables |= self._tool_by_site.variables(inputs.conditions)
         context: dict[str, Any] = copy.deepcopy(inputs.patient) if inputs.patient else {}
         context.setdefault("resourceType", "Patient")
         # One run for every condition: sub-expressions they share are evaluated once.
         run = ConditionRun.of(context, variables, self._terminology, inputs.hierarchy_answers)
-        return [
-            self._apply_action(spec, inputs, _evidence(spec, context, variables, inputs))
+        applicable = [
+            spec
             for spec in self.definition.actions
             if all(condition.holds(run) for condition in spec.conditions)
+        ]
+        requests = _not_closed(inputs) if any(spec.referral for spec in applicable) else []
+        return [
+            self._apply_action(spec, inputs, requests, _evidence(spec, context, variables, inputs))
+            for spec in applicable
         ]
 
     def current_risk(self, inputs: PathwayInputs) -> NamedRisk | None:
@@ -97,7 +127,11 @@ class Pathway:
         ]
 
     def _apply_action(
-        self, spec: ActionSpec, inputs: PathwayInputs, evidence: tuple[JsonObject, ...]
+        self,
+        spec: ActionSpec,
+        inputs: PathwayInputs,
+        open_requests: list[JsonObject],
+        evidence: tuple[JsonObject, ...],
     ) -> AppliedAction:
         risk, definition, workflow = self.current_risk(inputs), self.definition, inputs.workflow
         if spec.task is not None and workflow is not None:
@@ -107,7 +141,7 @@ class Pathway:
             return AppliedAction(spec=spec, risk=risk, evidence=evidence)
         existing = existing_referral(
             spec.referral,
-            inputs.service_requests,
+            open_requests,
             inputs.now,
             definition.order_window_days,
             in_session=workflow.draft_orders if workflow else (),
@@ -116,6 +150,27 @@ class Pathway:
             return AppliedAction(spec=spec, risk=risk, existing_request=existing, evidence=evidence)
         request = draft_service_request(spec.referral, inputs, spec.reasons, definition.screen_window_days)
         return AppliedAction(spec=spec, risk=risk, proposed_request=request, evidence=evidence)
+
+
+def _not_closed(inputs: PathwayInputs) -> list[JsonObject]:
+    """The ServiceRequests, less stratcare's referrals that the receiving service rejected, cancelled,
+    failed or completed (its Task says so while the request may still read ``active``): the clinician may
+    refer again."""
+    referrals = stratcare_referrals(inputs.service_requests, inputs.tasks, inputs.patient_id)
+    closed = {id(r.service_request) for r in referrals if r.status in CLOSED_STATUSES and r.service_request}
+    return [request for request in inputs.service_requests if id(request) not in closed]
+
+
+def _check_tool_variables(plan: JsonObject, definition: PathwayDefinition) -> None:
+    """A pathway naming ``%stratificationTool`` or ``%painSites`` needs the setting that gives them."""
+    if TOOL_BY_SITE_SETTING in definition.settings:
+        return
+    named = sorted(name for name in TOOL_VARIABLES if f"%{name}" in json.dumps(plan.get("action", [])))
+    if named:
+        raise PathwayContentError(
+            f"PlanDefinition {definition.canonical}: uses {named} without the pathway setting "
+            f"{TOOL_BY_SITE_SETTING}"
+        )
 
 
 def _codings(concept: object) -> list[JsonObject]:
@@ -147,4 +202,10 @@ def load_pathway(
 ) -> Pathway:
     """Load, check and compile the PlanDefinition ``canonical`` (``url`` or ``url|version``)."""
     terminology = terminology or Terminology(content)
-    return Pathway(load_definition(content, canonical, terminology), terminology)
+    definition = load_definition(content, canonical, terminology)
+    _check_tool_variables(content.resolve("PlanDefinition", canonical), definition)
+    try:
+        tool_by_site = load_tool_by_site(content, definition.settings)
+    except PathwayContentError as exc:
+        raise PathwayContentError(f"PlanDefinition {canonical}: {exc}") from exc
+    return Pathway(definition, terminology, tool_by_site, screening_orders(content))

@@ -22,6 +22,7 @@ from stratcare.pathways.codes import Concept
 from stratcare.pathways.errors import PathwayContentError
 from stratcare.pathways.inputs import PathwayInputs
 from stratcare.pathways.screen_dates import is_current
+from stratcare.pathways.worklist_referral import NO_WORKLIST, Worklist, read_worklist
 
 SERVICE_REQUEST_CATEGORY_EXTENSION = "http://stratcare.org/fhir/StructureDefinition/servicerequest-category"
 REQUEST_INTENTS = frozenset(
@@ -43,6 +44,9 @@ class ReferralDefinition:
     priority: str | None
     code: Concept
     categories: tuple[Concept, ...]
+    worklist: Worklist = NO_WORKLIST
+    """Who performs it and whose worklist its Task lands in (``worklist_referral``), when the
+    ActivityDefinition says."""
 
 
 def load_referral(content: ContentRepository, canonical: str) -> ReferralDefinition:
@@ -71,6 +75,7 @@ def load_referral(content: ContentRepository, canonical: str) -> ReferralDefinit
             for extension in definition.get("extension", [])
             if extension.get("url") == SERVICE_REQUEST_CATEGORY_EXTENSION
         ),
+        worklist=read_worklist(definition),
     )
 
 

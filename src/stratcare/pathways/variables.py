@@ -16,6 +16,9 @@ Variables (also documented in the PlanDefinition's description, for content auth
 ``%results``, ``%rejected``
     The same values as one map each, by instrument key (``%results.phq9.flags``); an instrument without a
     scored (refused) response has no entry.
+``%unavailable``
+    By instrument key, ``{reason}`` for each instrument the service scores that is not offered here (a
+    licensed tool whose wording is not supplied); an available instrument has no entry.
 ``%ageYears``
     The patient's age in whole years at ``now`` from ``Patient.birthDate``, empty when there is no usable
     birthDate. A partial birthDate counts from the latest day it allows (``2010`` is 31 December 2010), so
@@ -28,6 +31,12 @@ Variables (also documented in the PlanDefinition's description, for content auth
     The active Conditions (see ``active_conditions``).
 ``%serviceRequests``
     The patient's ServiceRequests as given.
+``%referrals``
+    stratcare's own referrals among the ServiceRequests and Tasks, newest first, each with its current
+    status (``referral_status``: ``definition``, ``title``, ``status``, ``open``, ``resource``, ``request``,
+    ``task``, ``orderedOn``, ``ageDays``, ``statusReason``).
+``%stratificationTool``, ``%painSites``
+    Only for a pathway with the ``toolBySite`` setting (``stratification_tool``; bound by ``Pathway``).
 
 The date of a screen: ``screenedOn`` (the date as recorded, at its own precision: ``2026``, ``2026-11`` or
 ``2026-11-20``), ``datedBy`` (``'authored'``, or ``'lastUpdated'`` when the response has no usable authored
@@ -52,6 +61,7 @@ from stratcare.instruments.results import ResponseRejected, ResponseSource
 from stratcare.json_types import JsonObject
 from stratcare.pathways.active_conditions import active_conditions
 from stratcare.pathways.inputs import PathwayInputs
+from stratcare.pathways.referral_status import referral_variables, stratcare_referrals
 from stratcare.pathways.screen_dates import recorded_date, screen_age_days
 from stratcare.pathways.workflow import bind_workflow
 
@@ -105,7 +115,14 @@ def instrument_variables(inputs: PathwayInputs) -> dict[str, object]:
     for key in inputs.instrument_keys:
         variables[key] = copy.deepcopy(scored[key]) if key in scored else []
         variables[f"{key}Rejected"] = copy.deepcopy(refused[key]) if key in refused else []
-    return variables | {"results": scored, "rejected": refused}
+    unavailable = {key: {"reason": reason} for key, reason in inputs.unavailable.items()}
+    return variables | {"results": scored, "rejected": refused, "unavailable": unavailable}
+
+
+def referrals(inputs: PathwayInputs, screening_orders: frozenset[str] = frozenset()) -> list[JsonObject]:
+    """``%referrals``: stratcare's referrals for this patient with their status (see ``referral_status``)."""
+    found = stratcare_referrals(inputs.service_requests, inputs.tasks, inputs.patient_id, screening_orders)
+    return referral_variables(found, inputs.now)
 
 
 def _latest_birth_day(birth_date: object) -> date | None:
@@ -131,8 +148,13 @@ def age_years(patient: JsonObject | None, now: datetime) -> int | None:
     return years if years >= 0 else None
 
 
-def bind_variables(inputs: PathwayInputs, settings: Mapping[str, object]) -> dict[str, object]:
-    """The FHIRPath variable map for one evaluation; absent values are empty collections."""
+def bind_variables(
+    inputs: PathwayInputs,
+    settings: Mapping[str, object],
+    screening_orders: frozenset[str] = frozenset(),
+) -> dict[str, object]:
+    """The FHIRPath variable map for one evaluation; absent values are empty collections.
+    ``screening_orders``: the ActivityDefinitions whose requests are no referrals (``referral_status``)."""
     age = age_years(inputs.patient, inputs.now)
     return (
         instrument_variables(inputs)
@@ -143,6 +165,7 @@ def bind_variables(inputs: PathwayInputs, settings: Mapping[str, object]) -> dic
             "encounter": copy.deepcopy(inputs.encounter) if inputs.encounter is not None else [],
             "conditions": copy.deepcopy(active_conditions(inputs.conditions)),
             "serviceRequests": copy.deepcopy(list(inputs.service_requests)),
+            "referrals": referrals(inputs, screening_orders),
         }
         | bind_workflow(inputs.workflow, inputs.encounter, inputs.conditions, inputs.now, settings)
     )
