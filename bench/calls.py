@@ -4,6 +4,7 @@ and the JWTs a CDS client signs for each (distinct ``jti``, signed before the ti
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import time
 import uuid
@@ -52,7 +53,9 @@ class CdsClient:
         return jwt.encode(header, claims, self._key, algorithms=["ES384"])
 
 
+@functools.cache
 def sample_request() -> dict[str, Any]:
+    """The high-risk scenario's request, loaded once (callers copy it before changing anything)."""
     return {scenario.name: scenario for scenario in load_scenarios()}["high-risk"].request
 
 

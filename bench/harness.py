@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -89,6 +91,7 @@ def measure(
     concurrency: int,
     calls_count: int | None = None,
     deadline: float | None = None,
+    per_worker: bool = False,
 ) -> Row:
     count = calls_count or plan.calls
     timeout = max(10.0, (deadline or 0) * 3)
@@ -100,15 +103,33 @@ def measure(
         settle(server)
     requests = make(count + concurrency)
     before = server.cpu_seconds()
+    log_start = server.log_path.stat().st_size
     result = drive(server.port, requests, count, concurrency, plan.time_limit_seconds, timeout)
     settle(server)
     spent = server.cpu_seconds() - before
+    spread = answered_per_worker(server.log_path, log_start) if per_worker else ()
     # wrk stops once `count` answers arrived; the other connections' calls in flight were still served.
     served = result.completed + concurrency - 1
     late = count_over(result.histogram, deadline) if deadline is not None else None
-    row = Row(scenario, concurrency, result, spent / served if served else 0.0, late)
+    row = Row(scenario, concurrency, result, spent / served if served else 0.0, late, spread)
     say("| " + " | ".join(row.cells()) + " |")
     return row
+
+
+def answered_per_worker(log: Path, start: int) -> tuple[int, ...]:
+    """Hook calls answered per worker process, from the service's JSON log lines after byte ``start``."""
+    with log.open("rb") as lines:
+        lines.seek(start)
+        tail = lines.read().decode("utf-8", errors="replace")
+    counts: Counter[object] = Counter()
+    for line in tail.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("message") == "hook answered":
+            counts[entry.get("pid")] += 1
+    return tuple(sorted(counts.values(), reverse=True))
 
 
 def print_header() -> None:
@@ -235,7 +256,9 @@ class Run:
         with postgres_stratcare(name, self.issuers, workers, self.logs) as server:
             scenario = scale_out_scenario(workers)
             top = max(self.plan.concurrencies)
-            self.record(measure(server, scenario, self.full_hook(server.port), self.plan, top))
+            row = measure(server, scenario, self.full_hook(server.port), self.plan, top, per_worker=True)
+            say(f"  calls answered per worker process in that run: {list(row.per_worker)}")
+            self.record(row)
 
 
 def run(plan: Plan, logs: Path, results: Path | None) -> list[Check]:

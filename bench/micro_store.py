@@ -1,8 +1,9 @@
-"""CPU time and wall time per call of the store's per-call writes: the replay guard and the hook ledger.
+"""CPU time and wall time per call of the store's per-call writes: a token check alone, and a hook call
+recorded with its token use (one group-committed unit each, ``store/group_commit.py``).
 
-Run: ``.venv/bin/python -m bench.micro_store [database-url]`` (default: a SQLite file in a temporary folder;
-e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test`` after ``stratcare db upgrade`` there). Prints the
-process CPU time per call (the server's cost) and wall time per call, sequential and 32 at once.
+Run: ``.venv/bin/python -m bench.micro_store [database-url | postgres]`` (default: a SQLite file in a
+temporary folder; ``postgres``: a fresh schema on the local PostgreSQL, ``bench.stores``). Prints the process
+CPU time per call (the server's cost) and wall time per call, sequential and 32 at once.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from uuid import uuid4
 
+from bench.stores import fresh_postgres_schema
+from stratcare.auth.replay import TokenUse
 from stratcare.cdshooks.models import Card, Source
 from stratcare.content import ContentRepository
 from stratcare.engine.ports import HookCallFacts, IssuedCard
@@ -90,14 +94,17 @@ async def main(url: str) -> None:
     async def replay() -> object:
         return await guard.first_use("https://ehr.example.org", str(uuid4()), now + timedelta(minutes=5), now)
 
+    recorder = ledgers.hook_recorder()
+
     async def hook_call() -> None:
-        async with ledgers.hook_ledger() as ledger:
-            await ledger.record(_facts(now), [_score(now)], [_card()])
+        token = TokenUse("https://ehr.example.org", str(uuid4()), now + timedelta(minutes=5), now)
+        await recorder.record(_facts(now), [_score(now)], [_card()], token=token)
 
     await replay()
     await hook_call()
     await _measure("replay guard first_use", replay)
-    await _measure("hook ledger record", hook_call)
+    await _measure("hook call recorded with its token use", hook_call)
+    _say(f"  ({ledgers.writes.batches} batches in all)")
     await ledgers.close()
 
 
@@ -106,5 +113,8 @@ def _say(line: str) -> None:
 
 
 if __name__ == "__main__":
-    with tempfile.TemporaryDirectory() as folder:
-        asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else f"sqlite+aiosqlite:///{folder}/bench.db"))
+    with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
+        url = sys.argv[1] if len(sys.argv) > 1 else f"sqlite+aiosqlite:///{folder}/bench.db"
+        if url == "postgres":
+            url = stack.enter_context(fresh_postgres_schema())
+        asyncio.run(main(url))

@@ -123,6 +123,14 @@ def budgets(rows: Rows, top: int, scale: int, deadline: float, hc_reason: str) -
     )
     one = rows[(POSTGRES, top)]
     many = rows[(scale_out_scenario(scale), top)]
+    spread = many.per_worker
+    checks.append(
+        Check(
+            f"3e connections spread across the {scale} workers (each answers calls)",
+            len(spread) == scale and min(spread) > 0,
+            f"calls per worker {list(spread)}",
+        )
+    )
     checks.append(
         at_least(
             f"3e {scale} workers / 1 at {top} in flight >= 0.85x linear per added core",

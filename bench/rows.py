@@ -16,6 +16,8 @@ class Row:
     result: LoadResult
     cpu_per_call: float
     late: int | None = None
+    per_worker: tuple[int, ...] = ()
+    """Calls each worker process answered in the timed run (scenario e), most first."""
 
     @property
     def latencies(self) -> Latencies:

@@ -67,31 +67,38 @@ def main(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes, each on its own SO_REUSEPORT socket.", min=1)
+    ] = 1,
 ) -> None:
     """Run the CDS Hooks service.
 
     Settings come from STRATCARE_* variables; they, the content files, the key files and the store are
-    checked before the first worker process starts.
+    checked before the first worker process starts. With several workers the kernel spreads connections
+    across them (one per core on PostgreSQL; one on SQLite).
     """
     import uvicorn
 
+    from stratcare.api.workers import Listen, Workers
     from stratcare.startup import check_content, check_key_files, check_store
 
     settings = _settings(None)
     _check(lambda: check_content(settings))
     _check(lambda: check_key_files(settings))
     _run(check_store(settings.database_url, upgrade=settings.database_upgrade_on_start))
-    uvicorn.run(
-        "stratcare.api.app:serve_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": host,
+        "port": port,
         # Forwarded headers are honoured by the app, from STRATCARE_TRUSTED_PROXIES only (api/app.py).
-        proxy_headers=False,
-        log_config=None,
-    )
+        "proxy_headers": False,
+        "log_config": None,
+    }
+    if workers == 1:
+        uvicorn.run("stratcare.api.app:serve_app", **options)
+        return
+    config = uvicorn.Config("stratcare.api.app:serve_app", **options)
+    raise typer.Exit(Workers(Listen(host, port), config, workers).run())
 
 
 @app.command()

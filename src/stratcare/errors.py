@@ -11,6 +11,8 @@
         attempt may succeed, no sooner than ``retry_after_seconds`` when the EHR said so.
         ``EhrRejectedError``: a logical failure (another 4xx, an answer FHIR does not allow); the same
         request fails again, so it is not retried.
+    ``StoreUnavailable`` (503): the call could not be recorded within its deadline; nothing was answered,
+    and a retry may succeed.
 
 Each error carries FHIR OperationOutcome issues; ``stratcare.api.errors`` is the single place that turns
 them into HTTP responses.
@@ -102,3 +104,8 @@ class EhrTechnicalError(EhrError):
 class EhrRejectedError(EhrError):
     """The EHR refused the request, or answered with something FHIR does not allow: sending it again fails
     the same way."""
+
+
+class StoreUnavailable(StratcareError):
+    status_code = 503
+    issue_code = "timeout"

@@ -57,9 +57,10 @@ def configure_logging(level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         JsonFormatter(
-            "{asctime}{levelname}{name}{message}",
+            "{asctime}{levelname}{name}{process}{message}",
             style="{",
-            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            # The process id tells apart the lines of several workers (stratcare serve --workers N).
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger", "process": "pid"},
         )
     )
     handler.addFilter(DropSecrets())

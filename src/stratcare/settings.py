@@ -62,8 +62,9 @@ class Settings(BaseSettings, AuthEnvironment):
         default=2.0,
         gt=0,
         le=60,
-        description="Overall deadline of one hook call: prefetch (within its own timeout) and terminology "
-        "lookups; a call whose prefetch misses it is answered 412.",
+        description="Overall deadline of one hook call from its arrival: prefetch (within its own timeout) "
+        "and terminology lookups get it less a fifth kept for recording the call; a call whose prefetch "
+        "misses it is answered 412, one whose record is not confirmed within it 503.",
     )
     fhir_max_pages: int = Field(
         default=10,

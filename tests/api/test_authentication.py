@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -13,12 +14,15 @@ import httpx
 import pytest
 import respx
 from joserfc.jwk import ECKey, RSAKey
+from sqlalchemy import func, select
 
 from api.conftest import SERVICE
 from auth.jwks_server import JwksServer
 from auth.tokens import jwks, sign, unsigned
 from stratcare.api.app import create_app
 from stratcare.settings import Settings
+from stratcare.store import create_engine
+from stratcare.store.schema import hook_calls
 from support.cds_requests import lent_token
 
 ISSUER = "https://ehr.example.org"
@@ -75,6 +79,15 @@ def token(key: ECKey | RSAKey, alg: str, path: str, **overrides: Any) -> str:
 
 def bearer(value: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {value}"}
+
+
+async def stored_calls(settings: Settings) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        async with engine.connect() as connection:
+            return int((await connection.execute(select(func.count()).select_from(hook_calls))).scalar_one())
+    finally:
+        await engine.dispose()
 
 
 def assert_bare_401(response: httpx.Response) -> None:
@@ -147,6 +160,44 @@ class TestServiceCalls:
         )
         assert response.status_code == 200
         assert "high risk" in response.json()["cards"][0]["summary"]
+
+    async def test_a_replayed_hook_call_is_refused_and_not_recorded(
+        self, client: httpx.AsyncClient, secured: Settings, es_key: ECKey, request_for: Any
+    ) -> None:
+        path = f"/cds-services/{SERVICE}"
+        once = bearer(token(es_key, "ES384", path))
+        assert (await client.post(path, json=request_for("high-risk"), headers=once)).status_code == 200
+        assert_bare_401(await client.post(path, json=request_for("high-risk"), headers=once))
+        assert await stored_calls(secured) == 1
+
+    async def test_concurrent_replays_of_a_hook_call_get_one_answer(
+        self, client: httpx.AsyncClient, secured: Settings, es_key: ECKey, request_for: Any
+    ) -> None:
+        path = f"/cds-services/{SERVICE}"
+        once = bearer(token(es_key, "ES384", path))
+        calls = [client.post(path, json=request_for("high-risk"), headers=once) for _ in range(4)]
+        statuses = sorted(response.status_code for response in await asyncio.gather(*calls))
+        assert statuses == [200, 401, 401, 401]
+        assert await stored_calls(secured) == 1
+
+    @pytest.mark.parametrize("body", [b"{not json", b'{"hook": "encounter-start"}'])
+    async def test_a_hook_call_refused_for_its_body_still_spends_its_token(
+        self, client: httpx.AsyncClient, es_key: ECKey, request_for: Any, body: bytes
+    ) -> None:
+        path = f"/cds-services/{SERVICE}"
+        once = bearer(token(es_key, "ES384", path))
+        headers = {**once, "Content-Type": "application/json"}
+        assert (await client.post(path, content=body, headers=headers)).status_code == 400
+        assert_bare_401(await client.post(path, json=request_for("high-risk"), headers=once))
+
+    async def test_a_hook_call_for_another_hook_still_spends_its_token(
+        self, client: httpx.AsyncClient, es_key: ECKey, request_for: Any
+    ) -> None:
+        path = f"/cds-services/{SERVICE}"
+        once = bearer(token(es_key, "ES384", path))
+        wrong_hook = request_for("high-risk") | {"hook": "order-sign"}
+        assert (await client.post(path, json=wrong_hook, headers=once)).status_code == 400
+        assert_bare_401(await client.post(path, json=request_for("high-risk"), headers=once))
 
     @respx.mock(assert_all_called=False)
     async def test_a_fhir_server_off_the_allowlist_is_refused_without_any_outbound_call(

@@ -4,11 +4,14 @@ The harness itself is run by hand (bench/run); nothing here is timed."""
 from __future__ import annotations
 
 import importlib
+import json
 import math
+from pathlib import Path
 
 import pytest
 
 from bench.budgets import Check, at_least, at_most
+from bench.harness import answered_per_worker
 from bench.load import HttpRequest, parse_result
 from bench.profile import top_frames, top_own_code
 from bench.rows import Row
@@ -103,3 +106,16 @@ def test_a_cell_with_no_answers_has_no_percentiles() -> None:
 
     assert math.isnan(row.latencies.p99)
     assert row.result.dropped == 8
+
+
+def test_calls_per_worker_are_read_from_the_log(tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    earlier = json.dumps({"message": "hook answered", "pid": 1}) + "\n"
+    log.write_text(earlier)
+    start = log.stat().st_size
+    lines = [{"message": "hook answered", "pid": pid} for pid in (7, 8, 7, 7)]
+    lines.append({"message": "request refused", "pid": 8})
+    with log.open("a") as out:
+        out.write("\n".join(json.dumps(line) for line in lines) + "\nnot json\n")
+
+    assert answered_per_worker(log, start) == (3, 1)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from store.factories import NOW
-from stratcare.store import SqlLedgers, SqlReplayGuard
+from stratcare.store import SqlLedgers
 from stratcare.store.schema import jwt_replay
 
 ISSUER = "https://ehr.example.org"
@@ -35,14 +35,18 @@ class TestFirstUse:
         assert await guard.first_use(ISSUER, "jti-1", EXPIRES, EXPIRES + timedelta(seconds=1)) is False
 
     async def test_expired_rows_are_purged_now_and_then(self, ledgers: SqlLedgers) -> None:
-        guard = SqlReplayGuard(ledgers.engine, purge_interval=timedelta(hours=1))
-        for n in range(3):
-            await guard.first_use(ISSUER, f"old-{n}", EXPIRES, NOW)
-        far = NOW + timedelta(days=1)
-        await guard.first_use(ISSUER, "before-the-interval", far, EXPIRES + timedelta(seconds=1))
-        assert await _rows(ledgers) == 4
-        await guard.first_use(ISSUER, "after-the-interval", far, NOW + timedelta(hours=1))
-        assert await _rows(ledgers) == 2
+        hourly = SqlLedgers(ledgers.engine, purge_interval=timedelta(hours=1))
+        guard = hourly.replay_guard()
+        try:
+            for n in range(3):
+                await guard.first_use(ISSUER, f"old-{n}", EXPIRES, NOW)
+            far = NOW + timedelta(days=1)
+            await guard.first_use(ISSUER, "before-the-interval", far, EXPIRES + timedelta(seconds=1))
+            assert await _rows(ledgers) == 4
+            await guard.first_use(ISSUER, "after-the-interval", far, NOW + timedelta(hours=1))
+            assert await _rows(ledgers) == 2
+        finally:
+            await hourly.close()
 
     @pytest.mark.parametrize(("issuer", "jti"), [("", "jti-1"), (ISSUER, "")])
     async def test_an_empty_issuer_or_id_is_refused(self, ledgers: SqlLedgers, issuer: str, jti: str) -> None:

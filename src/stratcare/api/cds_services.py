@@ -10,7 +10,14 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
 from starlette.routing import Match
 
-from stratcare.api.authentication import BEARER_SCHEME, AuthenticatedRoute, ClientDep
+from stratcare.api.authentication import (
+    ARRIVED_STATE_KEY,
+    BEARER_SCHEME,
+    AuthenticatedRoute,
+    ClientDep,
+    records_its_token_use,
+    unspent_token,
+)
 from stratcare.api.responses import model_response
 from stratcare.api.runtime import Runtime, get_runtime
 from stratcare.api.schemas import ERROR_RESPONSES, OperationOutcome
@@ -50,8 +57,13 @@ async def discovery(runtime: RuntimeDep, client: ClientDep) -> Response:
             "model": OperationOutcome,
             "description": "Needed prefetch data could not be obtained",
         },
+        503: {
+            "model": OperationOutcome,
+            "description": "The call could not be recorded within its deadline; nothing was answered",
+        },
     },
 )
+@records_its_token_use
 async def call_service(
     service_id: ServiceIdPath, body: HookRequest, request: Request, runtime: RuntimeDep, client: ClientDep
 ) -> Response:
@@ -63,7 +75,14 @@ async def call_service(
         public_base_url = runtime.settings.public_base_url
         endpoint = endpoint_url(request, str(public_base_url) if public_base_url else None)
         issuer = client.issuer if client is not None else None
-        response = await runtime.hooks.run(service_id, body, endpoint_url=endpoint, issuer=issuer)
+        response = await runtime.hooks.run(
+            service_id,
+            body,
+            endpoint_url=endpoint,
+            issuer=issuer,
+            token=unspent_token(request),
+            arrived_at=getattr(request.state, ARRIVED_STATE_KEY, None),
+        )
         meter.outcome = "cards" if response.cards else "no-cards"
     return model_response(response)
 

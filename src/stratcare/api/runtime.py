@@ -183,7 +183,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 registry=registry,
                 decider=decider,
                 reader=HttpxFhirClient(prefetch_http),
-                unit_of_work=ledgers.hook_ledger,
+                recorder=ledgers.hook_recorder(),
                 clock=utc_now,
                 new_uuid=uuid.uuid4,
                 fhir_timeout_seconds=settings.fhir_timeout_seconds,

@@ -25,7 +25,7 @@ from stratcare.auth.config import AuthSettings
 from stratcare.auth.errors import Unauthorized
 from stratcare.auth.fhir_servers import check_fhir_server
 from stratcare.auth.keys import JwksCache
-from stratcare.auth.replay import ReplayGuard
+from stratcare.auth.replay import ReplayGuard, TokenUse
 from stratcare.auth.verifier import TokenVerifier, VerifiedClient
 
 logger = logging.getLogger(__name__)
@@ -97,8 +97,9 @@ class ClientAuthenticator:
     def enabled(self) -> bool:
         return self.settings.mode == "on"
 
-    async def authenticate(self, request: Request) -> VerifiedClient | None:
-        """The verified client; None when authentication is off. Raises ``Unauthorized``."""
+    async def authenticate(self, request: Request, *, defer_spending: bool = False) -> VerifiedClient | None:
+        """The verified client; None when authentication is off. Raises ``Unauthorized``. With
+        ``defer_spending``, the token's ``jti`` is the caller's to record (``VerifiedClient.unspent``)."""
         in_query = query_tokens(request)
         if in_query:
             await self._spend(in_query, request)
@@ -106,7 +107,12 @@ class ClientAuthenticator:
         if not self.enabled:
             return None
         token = bearer_token(request)
-        return await self._verifier.verify(token, endpoint_url(request, self._public_base_url))
+        audience = endpoint_url(request, self._public_base_url)
+        return await self._verifier.verify(token, audience, spend=not defer_spending)
+
+    async def spend(self, use: TokenUse) -> bool:
+        """Record a deferred token use; False when the token was used before."""
+        return await self._verifier.spend(use)
 
     async def _spend(self, tokens: list[str], request: Request) -> None:
         """Record the ``jti`` of each query token that verifies (a forged one uses up nothing)."""

@@ -3,8 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+
+
+@dataclass(frozen=True)
+class TokenUse:
+    """One presentation of a token: ``(issuer, jti)`` is refused again until ``expires_at``."""
+
+    issuer: str
+    jti: str
+    expires_at: datetime
+    now: datetime
+
+    def __post_init__(self) -> None:
+        if not self.issuer or not self.jti:
+            raise ValueError("issuer and jti must not be empty")
+        for moment in (self.expires_at, self.now):
+            if moment.tzinfo is None or moment.utcoffset() is None:
+                raise ValueError("token use times must be timezone-aware")
 
 
 class ReplayGuard(Protocol):

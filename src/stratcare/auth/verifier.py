@@ -8,6 +8,7 @@ forged tokens cannot use up a client's token ids.
 
 from __future__ import annotations
 
+import functools
 import json
 import warnings
 from collections.abc import Callable, Mapping
@@ -23,7 +24,7 @@ from stratcare.auth.claims import ClaimLimits, check_claims
 from stratcare.auth.config import AuthSettings, IssuerConfig
 from stratcare.auth.errors import Unauthorized
 from stratcare.auth.keys import JwksCache, KeySource
-from stratcare.auth.replay import ReplayGuard
+from stratcare.auth.replay import ReplayGuard, TokenUse
 
 MAX_TOKEN_LENGTH = 16 * 1024
 KEY_TYPE_BY_ALGORITHM = {
@@ -43,6 +44,8 @@ class VerifiedClient:
     issuer_config: IssuerConfig
     subject: str | None = None
     tenant: str | None = None
+    unspent: TokenUse | None = None
+    """The token's use, when the caller records it with its own writes (``verify(spend=False)``)."""
 
 
 @dataclass(frozen=True)
@@ -67,8 +70,9 @@ class TokenVerifier:
         self._clock = clock
         self._limits = ClaimLimits(settings.leeway_seconds, settings.max_token_lifetime_seconds)
 
-    async def verify(self, token: str, audience: str) -> VerifiedClient:
-        """The verified client, or ``Unauthorized``; ``audience`` is the exact URL of the endpoint called."""
+    async def verify(self, token: str, audience: str, *, spend: bool = True) -> VerifiedClient:
+        """The verified client, or ``Unauthorized``; ``audience`` is the exact URL of the endpoint called.
+        With ``spend=False`` the ``jti`` is not recorded here: the client's ``unspent`` use must be."""
         unverified = read_unverified(token)
         config = self._settings.issuers.get(unverified.issuer)
         if config is None:
@@ -79,7 +83,8 @@ class TokenVerifier:
         if checked.issuer != unverified.issuer:
             raise Unauthorized("issuer changed")
         remember_until = checked.expires_at + timedelta(seconds=self._settings.leeway_seconds)
-        if not await self._replay.first_use(checked.issuer, checked.jti, remember_until, now):
+        use = TokenUse(checked.issuer, checked.jti, remember_until, now)
+        if spend and not await self.spend(use):
             raise Unauthorized("jti already used")
         return VerifiedClient(
             issuer=checked.issuer,
@@ -87,7 +92,12 @@ class TokenVerifier:
             issuer_config=config,
             subject=checked.subject,
             tenant=checked.tenant,
+            unspent=None if spend else use,
         )
+
+    async def spend(self, use: TokenUse) -> bool:
+        """Record the token's use; False when it was used before."""
+        return await self._replay.first_use(use.issuer, use.jti, use.expires_at, use.now)
 
     async def _verified_claims(
         self, token: str, unverified: _Unverified, config: IssuerConfig
@@ -159,10 +169,17 @@ def key_sources(config: IssuerConfig, jku: str | None) -> list[KeySource]:
     return configured
 
 
+@functools.cache
+def _registry(algorithm: str) -> JWSRegistry:
+    """The registry allowing only ``algorithm``, made once per algorithm (the keys are cached by JwksCache;
+    what a call pays for is the signature check itself)."""
+    return JWSRegistry(algorithms=[algorithm], strict_check_header=False)
+
+
 def verify_signature(token: str, key: Key, algorithm: str) -> dict[str, object]:
     if key.alg is not None and key.alg != algorithm:
         raise Unauthorized("key is not for this alg")
-    registry = JWSRegistry(algorithms=[algorithm], strict_check_header=False)
+    registry = _registry(algorithm)
     try:
         if algorithm == "EdDSA":
             with warnings.catch_warnings():

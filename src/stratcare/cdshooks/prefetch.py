@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from stratcare.cdshooks.answers import unexpected_answer
+from stratcare.cdshooks.answers import link_url, unexpected_answer
 from stratcare.cdshooks.models import HookRequest
 from stratcare.cdshooks.paging import IncompleteSearch, all_pages
 from stratcare.errors import EhrError, Issue, PrefetchUnavailable
@@ -181,18 +181,30 @@ async def _complete_all(
         done.add(key)
         return value
 
+    # Values that need no request (prefetched, no further page) are completed in place: a task each would
+    # cost more than the check itself. The others are fetched concurrently.
+    remote = [key for key in keys if key not in taken or _has_next_page(taken[key])]
+    settled: dict[str, object] = {}
+    for key in keys:
+        if key not in remote:
+            try:
+                settled[key] = await one(key)
+            except Exception as error:  # as gather(return_exceptions=True) reports it
+                settled[key] = error
     try:
         async with asyncio.timeout(timeout_seconds):
-            results = await asyncio.gather(*(one(key) for key in keys), return_exceptions=True)
+            fetched = await asyncio.gather(*(one(key) for key in remote), return_exceptions=True)
     except TimeoutError:
         raise PrefetchUnavailable(
-            f"the FHIR server did not answer within {timeout_seconds:g} s",
+            f"the FHIR server did not answer within {timeout_seconds:.3g} s",
             [
                 _missing_issue(key, "timed out before it was read in full", code="timeout")
                 for key in keys
                 if key not in done
             ],
         ) from None
+    settled.update(zip(remote, fetched, strict=True))
+    results = [settled[key] for key in keys]
     failures = [
         _failure_issue(key, result)
         for key, result in zip(keys, results, strict=True)
@@ -204,6 +216,10 @@ async def _complete_all(
         if isinstance(result, BaseException):
             raise result
     return dict(zip(keys, results, strict=True))  # type: ignore[arg-type]
+
+
+def _has_next_page(value: JsonObject | None) -> bool:
+    return value is not None and value.get("resourceType") == "Bundle" and link_url(value, "next") is not None
 
 
 def _failure_issue(key: str, failure: Exception) -> Issue:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from stratcare.auth.replay import TokenUse
 from stratcare.cdshooks.models import Card, FeedbackItem
 from stratcare.instruments.instrument_result import ScoringOutcome
 from stratcare.pathways.referral_tracking import ReferralStatus
@@ -59,6 +60,28 @@ class HookLedger(Protocol):
         A write whose key is already queued (the same response scored again) is not queued twice; a
         referral status for a card not stored here, or of another patient, is ignored.
         """
+        ...
+
+
+class HookRecorder(Protocol):
+    async def record(
+        self,
+        call: HookCallFacts,
+        assessments: Sequence[ScoringOutcome],
+        cards: Sequence[IssuedCard],
+        writes: Sequence[PendingWrite] = (),
+        referrals: Sequence[ReferralStatus] = (),
+        *,
+        token: TokenUse | None = None,
+    ) -> None:
+        """Store what ``HookLedger.record`` stores, durably, before returning; with ``token``, its use is
+        recorded in the same transaction and ``TokenAlreadyUsed`` raised (nothing stored) when it was
+        used before."""
+        ...
+
+    async def spend(self, token: TokenUse) -> None:
+        """Record the token's use alone (a call that ends before anything is recorded); raises
+        ``TokenAlreadyUsed`` when it was used before."""
         ...
 
 

@@ -1,4 +1,14 @@
-"""Runs one hook call: check it fits the service, complete the prefetch, decide, record, answer."""
+"""Runs one hook call: check it fits the service, complete the prefetch, decide, record, answer.
+
+One deadline bounds the whole call, from when the request arrived: the prefetch and terminology lookups
+get it less the share kept for recording the call (``STORE_SHARE``), and the answer waits for the
+record's commit only until the deadline. A call whose record is not confirmed in time is answered 503
+(its rows are withdrawn if they were not yet being written; its token stays spent); a call answered 412
+keeps its record, written after the answer if need be.
+
+The caller's token use (``token``) is recorded with the call, in the same transaction; a call that ends
+with an error before anything is recorded records the token use alone, before it is answered.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +16,13 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from stratcare.auth.errors import Unauthorized
+from stratcare.auth.replay import TokenUse
 from stratcare.cdshooks.context import HookContext, parse_context
 from stratcare.cdshooks.models import HookRequest, HookResponse
 from stratcare.cdshooks.prefetch import PrefetchLimits, resolve_prefetch
@@ -19,12 +30,12 @@ from stratcare.cdshooks.services import CdsService, ServiceRegistry
 from stratcare.engine.ports import (
     ClinicianSupport,
     HookCallFacts,
-    HookLedger,
+    HookRecorder,
     IssuedCard,
     NoClinicianSupport,
 )
 from stratcare.engine.record import PatientRecord, build_record
-from stratcare.errors import InvalidHookRequest, Issue, PrefetchUnavailable
+from stratcare.errors import InvalidHookRequest, Issue, PrefetchUnavailable, StoreUnavailable
 from stratcare.fhir.client import FhirReader
 from stratcare.instruments.instrument_result import ScoringOutcome
 from stratcare.json_types import JsonObject
@@ -34,6 +45,9 @@ from stratcare.pathways.subsumption import NO_ANSWERS, KnownSubsumptions
 from stratcare.writeback.intake import HookWriteback, LentToken, WritebackPlan
 
 logger = logging.getLogger(__name__)
+
+STORE_SHARE = 0.2
+"""The share of a call's deadline kept for recording it; the prefetch and terminology get the rest."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +81,7 @@ class HookRunner:
         registry: ServiceRegistry,
         decider: Decider,
         reader: FhirReader,
-        unit_of_work: Callable[[], AbstractAsyncContextManager[HookLedger]],
+        recorder: HookRecorder,
         clock: Callable[[], datetime],
         new_uuid: Callable[[], UUID],
         fhir_timeout_seconds: float,
@@ -80,7 +94,7 @@ class HookRunner:
         self._registry = registry
         self._decider = decider
         self._reader = reader
-        self._unit_of_work = unit_of_work
+        self._recorder = recorder
         self._clock = clock
         self._new_uuid = new_uuid
         self._deadline = fhir_timeout_seconds if deadline_seconds is None else deadline_seconds
@@ -92,15 +106,32 @@ class HookRunner:
         self._support = support or NoClinicianSupport()
 
     async def run(
-        self, service_id: str, request: HookRequest, *, endpoint_url: str, issuer: str | None = None
+        self,
+        service_id: str,
+        request: HookRequest,
+        *,
+        endpoint_url: str,
+        issuer: str | None = None,
+        token: TokenUse | None = None,
+        arrived_at: float | None = None,
     ) -> HookResponse:
-        """Answer one hook call; ``issuer`` is the verified caller (None with authentication off)."""
+        """Answer one hook call; ``issuer`` is the verified caller (None with authentication off), ``token``
+        its token use still to be recorded, ``arrived_at`` when the request arrived (the event loop's
+        clock; default now)."""
+        started = asyncio.get_running_loop().time() if arrived_at is None else arrived_at
+        call = _Call(request, endpoint_url, issuer, token, started + self._deadline)
         with serving_hook_call(request.hookInstance):
-            return await self._run(service_id, request, endpoint_url, issuer)
+            try:
+                return await self._run(service_id, call)
+            except (PrefetchUnavailable, StoreUnavailable, Unauthorized):
+                raise  # the token use went with the record (or was withdrawn with it, still recorded)
+            except BaseException:
+                if token is not None:
+                    await self._recorder.spend(token)
+                raise
 
-    async def _run(
-        self, service_id: str, request: HookRequest, endpoint_url: str, issuer: str | None
-    ) -> HookResponse:
+    async def _run(self, service_id: str, call: _Call) -> HookResponse:
+        request, endpoint_url, issuer = call.request, call.endpoint_url, call.issuer
         service = self._registry.get(service_id)
         if request.hook != service.hook:
             raise InvalidHookRequest(
@@ -121,15 +152,16 @@ class HookRunner:
         context = parse_context(request.hook, request.context)
         _check_token_patient(request, context)
         received_at = self._clock()
-        # One deadline for the whole call: the prefetch gets its budget within it, the terminology lookup
-        # whatever the prefetch left.
-        deadline = asyncio.get_running_loop().time() + self._deadline
+        lookups_until = call.deadline - self._deadline * STORE_SHARE
         try:
-            prefetch = await resolve_prefetch(service.prefetch, request, self._reader, self._limits)
+            prefetch = await resolve_prefetch(
+                service.prefetch, request, self._reader, self._limits_until(lookups_until)
+            )
             record = build_record(prefetch.values, context.patientId, context.encounterId)
         except PrefetchUnavailable:
             facts = _facts(service, request, context, received_at, "prefetch-unavailable")
-            await self._record(facts, None, WritebackPlan())
+            # The 412 does not depend on the record: past the deadline it is written after the answer.
+            await self._record(call, facts, None, WritebackPlan(), keep_if_late=True)
             raise
         if logger.isEnabledFor(logging.INFO):  # the extras cost a little on every call
             for key, why in prefetch.refused.items():
@@ -143,7 +175,7 @@ class HookRunner:
                     extra={"hookInstance": str(request.hookInstance), "reason": reason, "count": count},
                 )
         # The pure decision never waits on a terminology server: its answers are gathered first.
-        answers = await self._terminology_answers(service, record, deadline)
+        answers = await self._terminology_answers(service, record, lookups_until)
         decision = self._decider.decide(service, context, record, received_at, self._new_uuid, answers)
         clinic = self._clinic_of(record.encounter)
         supported = await self._support.annotate(clinic, context.userId, received_at, decision.cards)
@@ -155,7 +187,8 @@ class HookRunner:
             clinic=clinic,
             workflow_point=decision.workflow_point,
         )
-        await self._record(facts, decision, plan, referral_statuses(record.service_requests))
+        referrals = referral_statuses(record.service_requests)
+        await self._record(call, facts, decision, plan, keep_if_late=False, referrals=referrals)
         self._writeback.committed(plan)
         if logger.isEnabledFor(logging.INFO):
             logger.info(
@@ -199,21 +232,56 @@ class HookRunner:
             assessments=decision.assessments,
         )
 
+    def _limits_until(self, deadline: float) -> PrefetchLimits:
+        remaining = deadline - asyncio.get_running_loop().time()
+        return replace(self._limits, timeout_seconds=max(0.001, min(self._limits.timeout_seconds, remaining)))
+
     async def _record(
         self,
+        call: _Call,
         facts: HookCallFacts,
         decision: Decision | None,
         plan: WritebackPlan,
+        *,
+        keep_if_late: bool,
         referrals: Sequence[ReferralStatus] = (),
     ) -> None:
-        async with self._unit_of_work() as ledger:
-            await ledger.record(
-                facts,
-                decision.assessments if decision else [],
-                decision.cards if decision else [],
-                plan.queued,
-                referrals,
-            )
+        """Record the call with its token use, waiting at most until the call's deadline."""
+        recording = self._recorder.record(
+            facts,
+            decision.assessments if decision else [],
+            decision.cards if decision else [],
+            plan.queued,
+            referrals,
+            token=call.token,
+        )
+        task = asyncio.ensure_future(recording)
+        try:
+            async with asyncio.timeout_at(call.deadline):
+                # Shielded: when the deadline passes, the record carries on and is withdrawn (or kept) here.
+                await asyncio.shield(task)
+        except TimeoutError:
+            if keep_if_late:
+                task.add_done_callback(_log_late_record)
+                return
+            task.cancel()
+            logger.warning("the call's record was not confirmed within its deadline")
+            raise StoreUnavailable("the call could not be recorded within its deadline") from None
+
+
+@dataclass(frozen=True)
+class _Call:
+    request: HookRequest
+    endpoint_url: str
+    issuer: str | None
+    token: TokenUse | None
+    deadline: float
+    """The event loop's time by which the call must be answered."""
+
+
+def _log_late_record(task: asyncio.Future[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("a late call record failed", exc_info=task.exception())
 
 
 def _check_token_patient(request: HookRequest, context: HookContext) -> None:

@@ -30,6 +30,7 @@ from fhirpathpy.parser.generated.FHIRPathLexer import FHIRPathLexer
 from fhirpathpy.parser.generated.FHIRPathParser import FHIRPathParser
 
 from stratcare.pathways.errors import PathwayContentError
+from stratcare.pathways.fhirpath_closures import Closure, Evaluation, compile_closure, run_closure
 from stratcare.pathways.subsumption import NO_ANSWERS, KnownSubsumptions
 from stratcare.pathways.terminology import Terminology
 
@@ -89,13 +90,43 @@ def member_of(
 
 
 @dataclass(frozen=True)
+class ConditionRun:
+    """The inputs of one evaluation shared by several conditions (one pathway run): results of the
+    sub-expressions they have in common are computed once (see ``fhirpath_closures``)."""
+
+    resource: Mapping[str, Any]
+    variables: Mapping[str, object]
+    answers: KnownSubsumptions
+    terminology: Terminology
+    shared: Evaluation
+
+    @classmethod
+    def of(
+        cls,
+        resource: Mapping[str, Any],
+        variables: Mapping[str, object],
+        terminology: Terminology,
+        answers: KnownSubsumptions = NO_ANSWERS,
+    ) -> ConditionRun:
+        shared = Evaluation(resource, variables, member_of(terminology, answers))
+        return cls(resource, variables, answers, terminology, shared)
+
+
+@dataclass(frozen=True)
 class CompiledCondition:
-    """One applicability condition, parsed once when the PlanDefinition is loaded."""
+    """One applicability condition, parsed once when the PlanDefinition is loaded; compiled to a closure
+    too when its shape allows (``fhirpath_closures``), with fhirpathpy for the rest."""
 
     expression: str
     origin: str
     _parsed: Mapping[str, Any]
     _terminology: Terminology
+    _closure: Closure | None = None
+
+    @property
+    def compiled(self) -> bool:
+        """Whether the condition runs as a closure (else fhirpathpy evaluates it each time)."""
+        return self._closure is not None
 
     def evaluate(
         self,
@@ -123,7 +154,24 @@ class CompiledCondition:
         answers: KnownSubsumptions = NO_ANSWERS,
     ) -> bool:
         """True only for exactly ``[true]``; false for ``[false]`` or empty; anything else raises."""
-        result = self.evaluate(resource, variables, answers)
+        return self.holds(ConditionRun.of(resource, variables, self._terminology, answers))
+
+    def holds(self, run: ConditionRun) -> bool:
+        """``is_true`` on the run's inputs, sharing sub-expression results with the run's other conditions."""
+        if run.terminology is not self._terminology:
+            raise ValueError("the run was made for another terminology")
+        fast: list[bool] | None = None
+        if self._closure is not None:
+            try:
+                fast = run_closure(self._closure, run.shared)
+            except Exception:
+                # Data the closure leaves to fhirpathpy, or an error that fhirpathpy reports in its words.
+                fast = None
+        if fast is not None:
+            return self._truth(list(fast))
+        return self._truth(self.evaluate(run.resource, run.variables, run.answers))
+
+    def _truth(self, result: list[object]) -> bool:
         if result == [True]:
             return True
         if result in ([], [False]):
@@ -136,9 +184,11 @@ class CompiledCondition:
 def compile_condition(expression: str, origin: str, terminology: Terminology) -> CompiledCondition:
     """Check the syntax and parse ``expression`` once; ``memberOf`` is bound at each evaluation."""
     check_syntax(expression)
+    parsed = parse(expression)  # type: ignore[no-untyped-call]
     return CompiledCondition(
         expression=expression,
         origin=origin,
-        _parsed=parse(expression),  # type: ignore[no-untyped-call]
+        _parsed=parsed,
         _terminology=terminology,
+        _closure=compile_closure(parsed),
     )

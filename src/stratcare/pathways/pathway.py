@@ -31,6 +31,7 @@ from stratcare.pathways.definition import (
     screening_orders,
 )
 from stratcare.pathways.errors import PathwayContentError
+from stratcare.pathways.fhirpath import ConditionRun
 from stratcare.pathways.inputs import PathwayInputs
 from stratcare.pathways.referral_status import CLOSED_STATUSES, stratcare_referrals
 from stratcare.pathways.referrals import draft_service_request, existing_referral
@@ -83,11 +84,12 @@ class Pathway:
             variables |= self._tool_by_site.variables(inputs.conditions)
         context: dict[str, Any] = copy.deepcopy(inputs.patient) if inputs.patient else {}
         context.setdefault("resourceType", "Patient")
-        answers = inputs.hierarchy_answers
+        # One run for every condition: sub-expressions they share are evaluated once.
+        run = ConditionRun.of(context, variables, self._terminology, inputs.hierarchy_answers)
         applicable = [
             spec
             for spec in self.definition.actions
-            if all(condition.is_true(context, variables, answers) for condition in spec.conditions)
+            if all(condition.holds(run) for condition in spec.conditions)
         ]
         requests = _not_closed(inputs) if any(spec.referral for spec in applicable) else []
         return [

@@ -6,23 +6,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stratcare.engine.ports import HookCallFacts, IssuedCard
 from stratcare.instruments.instrument_result import ScoringOutcome
 from stratcare.instruments.results import ResponseRejected, ResponseSource
 from stratcare.pathways.referral_tracking import ReferralStatus
-from stratcare.store import schema
-from stratcare.store.database import insert_or_ignore
-from stratcare.store.referral_statuses import record_referral_statuses
-from stratcare.store.report_summary import (
-    SCREEN_COLUMNS,
-    ReportLabels,
-    ScoredScreen,
-    screen_value,
-    summarise_call,
-)
+from stratcare.store.batch_writes import insert_calls
+from stratcare.store.group_commit import CallRows
+from stratcare.store.report_summary import ReportLabels
 from stratcare.writeback.outbox import OutboxState, PendingWrite
 
 
@@ -43,32 +35,36 @@ class SqlHookLedger:
     ) -> None:
         """Store the call, its assessments, its cards and its queued writes (one already queued for the same
         server is skipped), the referral statuses it saw, and the report summary of all of it."""
-        statement = insert(schema.hook_calls).values(_call_row(call)).returning(schema.hook_calls.c.id)
-        call_id: int = (await self._connection.execute(statement)).scalar_one()
-        screens: list[ScoredScreen] = []
-        if assessments:
-            rows = [_assessment_row(call_id, item) for item in assessments]
-            table = schema.assessments
-            returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-            ids = (await self._connection.execute(returning, rows)).scalars().all()
-            screens = scored_screens(rows, ids)
-        if writes:
-            if any(write.fhir_server is None for write in writes):
-                raise ValueError("a queued write must name its target server")
-            queue = insert_or_ignore(self._connection, schema.outbox, ["fhir_server", "key"])
-            await self._connection.execute(queue, [_outbox_row(call, write) for write in writes])
-        if cards:
-            await self._insert(schema.cards, [_card_row(call_id, call.service_id, item) for item in cards])
-            suggestions = [row for item in cards for row in _suggestion_rows(item)]
-            if suggestions:
-                await self._insert(schema.card_suggestions, suggestions)
-        if referrals:
-            # Before this call's own patient day: earlier days first (see ``report_summary``'s lock order).
-            await record_referral_statuses(self._connection, call, referrals)
-        await summarise_call(self._connection, self._labels, call, call_id, screens, cards, bool(assessments))
+        rows = call_rows(call, assessments, cards, writes, referrals)
+        await insert_calls(self._connection, [rows], self._labels)
 
-    async def _insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
-        await self._connection.execute(insert(table), rows)
+
+def call_rows(
+    call: HookCallFacts,
+    assessments: Sequence[ScoringOutcome],
+    cards: Sequence[IssuedCard],
+    writes: Sequence[PendingWrite] = (),
+    referrals: Sequence[ReferralStatus] = (),
+) -> CallRows:
+    """The rows of one hook call (the call's id is given to its assessments and cards on insert), with
+    what the report summary needs of it."""
+    if any(write.fhir_server is None for write in writes):
+        raise ValueError("a queued write must name its target server")
+    return CallRows(
+        call=_call_row(call),
+        assessments=[_without_call_id(_assessment_row(0, item)) for item in assessments],
+        cards=[_without_call_id(_card_row(0, call.service_id, item)) for item in cards],
+        suggestions=[row for item in cards for row in _suggestion_rows(item)],
+        outbox=[_outbox_row(call, write) for write in writes],
+        facts=call,
+        issued_cards=tuple(cards),
+        referrals=tuple(referrals),
+    )
+
+
+def _without_call_id(row: dict[str, Any]) -> dict[str, Any]:
+    row.pop("hook_call_id")
+    return row
 
 
 def _call_row(call: HookCallFacts) -> dict[str, Any]:
@@ -113,19 +109,6 @@ def _assessment_row(call_id: int, outcome: ScoringOutcome) -> dict[str, Any]:
         flags=list(outcome.flags),
     )
     return row
-
-
-def scored_screens(rows: Sequence[dict[str, Any]], ids: Sequence[int]) -> list[ScoredScreen]:
-    """The stored assessments the report summary keeps: scored, authored, with a risk group or a
-    pain-duration band."""
-    screens = []
-    for row, assessment_id in zip(rows, ids, strict=True):
-        if row["kind"] != "scored" or row["authored"] is None:
-            continue
-        for fact, column in SCREEN_COLUMNS.items():
-            if screen_value(fact, row[column]):
-                screens.append(ScoredScreen(fact, assessment_id, row[column], row["authored"]))
-    return screens
 
 
 def _source_columns(source: ResponseSource) -> dict[str, Any]:

@@ -121,12 +121,13 @@ async def write_serialised(engine: AsyncEngine) -> AsyncIterator[AsyncConnection
 
 
 @asynccontextmanager
-async def one_statement_write(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """For a write that is a single atomic statement: on PostgreSQL in autocommit (one round trip, no
-    BEGIN/COMMIT around it), elsewhere as ``write_serialised``."""
-    if engine.dialect.name != "postgresql":
-        async with write_serialised(engine) as connection:
+async def serialised_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection for a write transaction its user begins and commits; on SQLite, held by one user at
+    a time within this process (the lock ``write_serialised`` takes)."""
+    if engine.dialect.name != "sqlite":
+        async with engine.connect() as connection:
             yield connection
         return
-    async with engine.connect() as connection:
-        yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+    lock = _SQLITE_WRITE_LOCKS.setdefault(engine.sync_engine, asyncio.Lock())
+    async with lock, engine.connect() as connection:
+        yield connection

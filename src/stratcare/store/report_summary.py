@@ -450,3 +450,16 @@ async def card_facts(
         query = query.with_for_update(of=cards)
     rows = await connection.execute(query)
     return {row.uuid: CardFacts(*row) for row in rows}
+
+
+def scored_screens(rows: Sequence[dict[str, Any]], ids: Sequence[int]) -> list[ScoredScreen]:
+    """The stored assessments the report summary keeps: scored, authored, with a risk group or a
+    pain-duration band."""
+    screens = []
+    for row, assessment_id in zip(rows, ids, strict=True):
+        if row["kind"] != "scored" or row["authored"] is None:
+            continue
+        for fact, column in SCREEN_COLUMNS.items():
+            if screen_value(fact, row[column]):
+                screens.append(ScoredScreen(fact, assessment_id, row[column], row["authored"]))
+    return screens
