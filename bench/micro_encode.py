@@ -20,6 +20,7 @@ from stratcare.api.runtime import load_content
 from stratcare.cdshooks.context import parse_context
 from stratcare.cdshooks.models import HookRequest, HookResponse
 from stratcare.engine.record import build_record
+from stratcare.pathways.subsumption import NO_ANSWERS
 from stratcare.settings import Settings
 
 REQUESTS = Path(__file__).resolve().parents[1] / "src" / "stratcare" / "demo" / "requests"
@@ -43,7 +44,9 @@ def main() -> None:
     request = HookRequest.model_validate_json(raw)
     context = parse_context(request.hook, request.context)
     record = build_record(request.prefetch or {}, context.patientId, context.encounterId)
-    decision = decider.decide(service, context, record, datetime(2026, 11, 21, tzinfo=UTC), uuid.uuid4)
+    decision = decider.decide(
+        service, context, record, datetime(2026, 11, 21, tzinfo=UTC), uuid.uuid4, NO_ANSWERS
+    )
     response = HookResponse(cards=[issued.card for issued in decision.cards])
     _say(f"high-risk answer: {len(decision.cards)} cards, {len(response.model_dump_json())} bytes")
     as_dict = response.to_json()
