@@ -39,7 +39,7 @@ T = TypeVar("T")
 logger = logging.getLogger("stratcare.worker")
 outbox_app = typer.Typer(help="Inspect and repair the write-back outbox.", **COMMAND_STYLE)
 app.add_typer(outbox_app, name="outbox")
-db_app = typer.Typer(help="Migrate the store's schema.", **COMMAND_STYLE)
+db_app = typer.Typer(help="Migrate the store's schema; rebuild the report summary.", **COMMAND_STYLE)
 app.add_typer(db_app, name="db")
 
 DatabaseUrlOption = Annotated[
@@ -291,6 +291,28 @@ def db_upgrade(database_url: DatabaseUrlOption = None) -> None:
 
     revision = _run(_on_engine(_settings(database_url), upgrade))
     typer.echo(f"database at revision {revision} (newest)")
+
+
+@db_app.command("rebuild-report-summary")
+def db_rebuild_report_summary(database_url: DatabaseUrlOption = None) -> None:
+    """Recompute the report summary tables from the hook, card and feedback records (e.g. for rows a
+    process older than this release wrote after the upgrade). One transaction: a write that conflicts
+    with it makes it fail with nothing changed; run it again."""
+    from sqlalchemy import func, select
+
+    from stratcare.store.migrate import require_current_schema
+    from stratcare.store.report_summary_rebuild import rebuild_report_summary
+    from stratcare.store.schema import report_patient_days
+
+    async def rebuild(engine: AsyncEngine) -> int:
+        await require_current_schema(engine)
+        async with engine.begin() as connection:
+            await connection.run_sync(rebuild_report_summary)
+            counted = await connection.execute(select(func.count()).select_from(report_patient_days))
+            return int(counted.scalar_one())
+
+    days = _run(_on_engine(_settings(database_url), rebuild))
+    typer.echo(f"report summary rebuilt: {days} patient days")
 
 
 @db_app.command("current")

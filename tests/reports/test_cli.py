@@ -9,12 +9,16 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from stratcare.cli import app
-from stratcare.store import SqlLedgers
+from stratcare.store import SqlLedgers, schema
 
+from .history import write_history
 from .seed import CLINIC_A, CLINIC_B, seed_clinics
+
+SUMMARY = (schema.report_patient_days, schema.report_card_days, schema.report_override_days)
 
 runner = CliRunner()
 
@@ -75,3 +79,52 @@ def test_mistakes_are_one_line_errors(store: str, options: list[str], message: s
     assert result.exit_code != 0
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+class TestRebuildReportSummary:
+    def test_the_summary_comes_back_as_it_was_kept(self, tmp_path: Path) -> None:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'rebuild.db'}"
+
+        async def write_and_lose_the_summary() -> dict[str, list[dict[str, object]]]:
+            ledgers = await SqlLedgers.open(url)
+            try:
+                await write_history(ledgers, seed=3)
+                kept = await summary_rows(ledgers)
+                async with ledgers.engine.begin() as connection:
+                    for table in SUMMARY:
+                        await connection.execute(table.delete())
+                return kept
+            finally:
+                await ledgers.close()
+
+        kept = asyncio.run(write_and_lose_the_summary())
+        result = runner.invoke(app, ["db", "rebuild-report-summary", "--database-url", url])
+        assert result.exit_code == 0, result.output
+        days = len(kept["report_patient_days"])
+        assert days
+        assert result.stdout == f"report summary rebuilt: {days} patient days\n"
+
+        async def rebuilt() -> dict[str, list[dict[str, object]]]:
+            ledgers = await SqlLedgers.open(url)
+            try:
+                return await summary_rows(ledgers)
+            finally:
+                await ledgers.close()
+
+        assert asyncio.run(rebuilt()) == kept
+
+    def test_a_store_not_yet_upgraded_is_one_sentence(self, tmp_path: Path) -> None:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+        result = runner.invoke(app, ["db", "rebuild-report-summary", "--database-url", url])
+        assert result.exit_code != 0
+        assert len(result.stderr.splitlines()) == 1
+        assert "Traceback" not in result.output
+
+
+async def summary_rows(ledgers: SqlLedgers) -> dict[str, list[dict[str, object]]]:
+    async with ledgers.engine.connect() as connection:
+        found = {}
+        for table in SUMMARY:
+            result = await connection.execute(select(table).order_by(*table.primary_key.columns))
+            found[table.name] = [dict(row) for row in result.mappings()]
+        return found
