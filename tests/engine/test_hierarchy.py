@@ -103,7 +103,7 @@ async def decide(request: dict[str, Any], lookup: HierarchyLookup | None) -> lis
     service = registry.get("start-back-encounter-start")
     context = parse_context(request["hook"], request["context"])
     record = build_record(request["prefetch"], context.patientId, context.encounterId)
-    answers = await decider.consult_terminology(service, record)
+    answers = await decider.consult_terminology(service, context, record)
     decision = decider.decide(service, context, record, NOW, uuid.uuid4, answers)
     return [issued.pathway_action for issued in decision.cards]
 
@@ -182,3 +182,106 @@ async def test_inactive_conditions_ask_the_server_nothing() -> None:
         lookup = HierarchyLookup(HttpxTerminologyServer(http, BASE), timeout_seconds=5)
         assert "red-flag" not in await decide(request, lookup)
     assert all(call.request.url.params["code"] != UNLISTED_CHILD for call in route.calls)
+
+
+OPIOID_ANALGESIC = "360204007"  # the opioid-analgesics ValueSet's SNOMED CT is-a root
+# A medicinal product code the shipped expansion does not list: only a server can place it under the root.
+UNLISTED_OPIOID_PRODUCT = "1187390006"
+
+
+def opioid_order_request() -> dict[str, Any]:
+    """An order-sign call for an adult with low back pain on the problem list, no screen, signing a
+    medication order coded only as a SNOMED CT product."""
+    patient = {"resourceType": "Patient", "id": "p1", "birthDate": "1970-05-14"}
+    back_pain = {
+        "resourceType": "Condition",
+        "id": "c1",
+        "clinicalStatus": {
+            "coding": [
+                {"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}
+            ]
+        },
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/condition-category",
+                        "code": "problem-list-item",
+                    }
+                ]
+            }
+        ],
+        "code": {"coding": [{"system": SNOMED, "code": "279039007"}]},
+        "subject": {"reference": "Patient/p1"},
+    }
+    order = {
+        "resourceType": "MedicationRequest",
+        "id": "med-1",
+        "status": "draft",
+        "intent": "order",
+        "medicationCodeableConcept": {"coding": [{"system": SNOMED, "code": UNLISTED_OPIOID_PRODUCT}]},
+        "subject": {"reference": "Patient/p1"},
+    }
+
+    def searchset(*resources: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": len(resources),
+            "entry": [{"resource": resource, "search": {"mode": "match"}} for resource in resources],
+        }
+
+    return {
+        "hook": "order-sign",
+        "hookInstance": str(uuid.uuid4()),
+        "context": {
+            "userId": "Practitioner/d1",
+            "patientId": "p1",
+            "draftOrders": {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": order}]},
+        },
+        "prefetch": {
+            "patient": patient,
+            "startBackResponses": searchset(),
+            "nihResponses": searchset(),
+            "conditions": searchset(back_pain),
+            "serviceRequests": searchset(),
+        },
+    }
+
+
+async def decide_order_sign(lookup: HierarchyLookup) -> list[str]:
+    content = ContentRepository.load()
+    registry = ServiceRegistry.from_content(content)
+    decider = StratifiedCareDecider.from_content(content, registry, lookup)
+    service = registry.get("start-back-order-sign")
+    request = opioid_order_request()
+    context = parse_context(request["hook"], request["context"])
+    record = build_record(request["prefetch"], context.patientId, context.encounterId)
+    answers = await decider.consult_terminology(service, context, record)
+    decision = decider.decide(service, context, record, NOW, uuid.uuid4, answers)
+    return [issued.pathway_action for issued in decision.cards]
+
+
+def only_the_unlisted_product(request: httpx.Request) -> httpx.Response:
+    placed = request.url.params["code"] == UNLISTED_OPIOID_PRODUCT and request.url.params["url"].endswith(
+        f"isa/{OPIOID_ANALGESIC}"
+    )
+    return httpx.Response(200, json=parameters(placed))
+
+
+class TestDraftOrdersBySnomedHierarchy:
+    @respx.mock
+    async def test_a_product_the_server_places_under_opioids_is_an_opioid_order(self) -> None:
+        route = respx.get(VALIDATE).mock(side_effect=only_the_unlisted_product)
+        async with httpx.AsyncClient() as http:
+            lookup = HierarchyLookup(HttpxTerminologyServer(http, BASE), timeout_seconds=5)
+            assert await decide_order_sign(lookup) == ["opioid-without-screen"]
+        asked = {(call.request.url.params["url"], call.request.url.params["code"]) for call in route.calls}
+        assert (f"{SNOMED}?fhir_vs=isa/{OPIOID_ANALGESIC}", UNLISTED_OPIOID_PRODUCT) in asked
+
+    @respx.mock
+    async def test_a_product_the_server_denies_is_not(self) -> None:
+        respx.get(VALIDATE).mock(return_value=httpx.Response(200, json=parameters(False)))
+        async with httpx.AsyncClient() as http:
+            lookup = HierarchyLookup(HttpxTerminologyServer(http, BASE), timeout_seconds=5)
+            assert await decide_order_sign(lookup) == []

@@ -229,6 +229,6 @@ class TestRedFlagHierarchy:
         service = registry.get(request["service"])
         context = parse_context(request["hook"], request["context"])
         record = build_record(request["prefetch"], context.patientId, context.encounterId)
-        answers = await decider.consult_terminology(service, record)
+        answers = await decider.consult_terminology(service, context, record)
         decision = decider.decide(service, context, record, NOW, uuid.uuid4, answers)
         assert "no-letter-red-flag" in [issued.pathway_action for issued in decision.cards]

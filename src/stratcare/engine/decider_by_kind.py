@@ -32,5 +32,7 @@ class DeciderByKind:
     ) -> Decision:
         return self._deciders[service.decision].decide(service, context, record, now, new_uuid, answers)
 
-    async def consult_terminology(self, service: CdsService, record: PatientRecord) -> KnownSubsumptions:
-        return await self._deciders[service.decision].consult_terminology(service, record)
+    async def consult_terminology(
+        self, service: CdsService, context: HookContext, record: PatientRecord
+    ) -> KnownSubsumptions:
+        return await self._deciders[service.decision].consult_terminology(service, context, record)

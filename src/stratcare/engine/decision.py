@@ -100,11 +100,15 @@ class StratifiedCareDecider:
         points = WorkflowPoints.from_content(content)
         return cls(pathways, instruments, scored, hierarchy, points, capture_launch_url)
 
-    async def consult_terminology(self, service: CdsService, record: PatientRecord) -> KnownSubsumptions:
-        """The terminology server's answers about this record's codes (none without a server)."""
+    async def consult_terminology(
+        self, service: CdsService, context: HookContext, record: PatientRecord
+    ) -> KnownSubsumptions:
+        """The terminology server's answers about the codes of this record's Conditions and of the call's
+        draft orders (none without a server)."""
         if self._hierarchy is None:
             return NO_ANSWERS
-        questions = self._pathways[service.planDefinition].hierarchy_questions(record.conditions)
+        pathway = self._pathways[service.planDefinition]
+        questions = pathway.hierarchy_questions(record.conditions, context.draft_orders)
         return await self._hierarchy.answer(questions) if questions else NO_ANSWERS
 
     def decide(

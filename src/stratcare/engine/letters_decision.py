@@ -90,7 +90,12 @@ class SpineLettersDecider:
             hierarchy,
         )
 
-    async def consult_terminology(self, service: CdsService, record: PatientRecord) -> KnownSubsumptions:
+    async def consult_terminology(
+        self,
+        service: CdsService,
+        context: HookContext,  # noqa: ARG002 - letters read no draft orders
+        record: PatientRecord,
+    ) -> KnownSubsumptions:
         """The terminology server's answers on whether the record's Conditions are red flags."""
         if self._hierarchy is None or service.hook != "encounter-discharge":
             return NO_ANSWERS

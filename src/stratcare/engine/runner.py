@@ -59,8 +59,11 @@ class Decision:
 
 
 class Decider(Protocol):
-    async def consult_terminology(self, service: CdsService, record: PatientRecord) -> KnownSubsumptions:
-        """Hierarchy answers for the record's codes, time-bounded; never raises for a server's sake."""
+    async def consult_terminology(
+        self, service: CdsService, context: HookContext, record: PatientRecord
+    ) -> KnownSubsumptions:
+        """Hierarchy answers for the codes of the record and the call's draft orders, time-bounded; never
+        raises for a server's sake."""
         ...
 
     def decide(
@@ -175,7 +178,7 @@ class HookRunner:
                     extra={"hookInstance": str(request.hookInstance), "reason": reason, "count": count},
                 )
         # The pure decision never waits on a terminology server: its answers are gathered first.
-        answers = await self._terminology_answers(service, record, lookups_until)
+        answers = await self._terminology_answers(service, context, record, lookups_until)
         decision = self._decider.decide(service, context, record, received_at, self._new_uuid, answers)
         clinic = self._clinic_of(record.encounter)
         supported = await self._support.annotate(clinic, context.userId, received_at, decision.cards)
@@ -208,12 +211,12 @@ class HookRunner:
         )
 
     async def _terminology_answers(
-        self, service: CdsService, record: PatientRecord, deadline: float
+        self, service: CdsService, context: HookContext, record: PatientRecord, deadline: float
     ) -> KnownSubsumptions:
         """The terminology answers gathered before ``deadline``; past it, none (the shipped expansions)."""
         try:
             async with asyncio.timeout_at(deadline):
-                return await self._decider.consult_terminology(service, record)
+                return await self._decider.consult_terminology(service, context, record)
         except TimeoutError:
             logger.warning("terminology lookup cut off by the call's deadline; shipped expansions used")
             return NO_ANSWERS

@@ -33,6 +33,7 @@ from stratcare.pathways.definition import (
 from stratcare.pathways.errors import PathwayContentError
 from stratcare.pathways.fhirpath import ConditionRun
 from stratcare.pathways.inputs import PathwayInputs
+from stratcare.pathways.medications import medication_concepts
 from stratcare.pathways.referral_status import CLOSED_STATUSES, stratcare_referrals
 from stratcare.pathways.referrals import draft_service_request, existing_referral
 from stratcare.pathways.screen_dates import is_current
@@ -68,13 +69,17 @@ class Pathway:
     def canonical(self) -> str:
         return self.definition.canonical
 
-    def hierarchy_questions(self, conditions: Iterable[JsonObject]) -> frozenset[Subsumption]:
-        """What a terminology server should answer about the active Conditions' codings (the ones
-        ``%conditions`` holds) before evaluation."""
+    def hierarchy_questions(
+        self, conditions: Iterable[JsonObject], draft_orders: Iterable[JsonObject] = ()
+    ) -> frozenset[Subsumption]:
+        """What a terminology server should answer before evaluation: about the active Conditions'
+        codings (the ones ``%conditions`` holds) and the draft orders' (what a ServiceRequest or a
+        MedicationRequest orders, ``medications``)."""
+        concepts = [condition.get("code") for condition in active_conditions(conditions)]
+        for order in draft_orders:
+            concepts += [order.get("code"), *medication_concepts(order)]
         return self._terminology.hierarchy_questions(
-            (coding["system"], coding["code"])
-            for condition in active_conditions(conditions)
-            for coding in _codings(condition.get("code"))
+            (coding["system"], coding["code"]) for concept in concepts for coding in _codings(concept)
         )
 
     def evaluate(self, inputs: PathwayInputs) -> list[AppliedAction]:
