@@ -57,13 +57,21 @@ class TestPlainOutput:
         assert "\n- STarT Back Screening Tool" not in plain
         assert "• STarT Back 7/9, psychosocial subscale" in plain
 
+    def test_the_pain_platform_referral_is_one_button_for_request_and_task(self, plain: str) -> None:
+        section = plain[plain.index("\npain-platform ") :]
+        section = section[: section.index("Results written back")]
+        assert "low-intensity" in section
+        assert "create: ServiceRequest (draft, order): Pain Platform" in section
+        assert "create: Task (requested, order)" in section
+        assert "PHQ-9 7/27" in section
+
     def test_card_and_suggestion_uuids_are_shown_and_sent_back(self, plain: str) -> None:
         scenarios = plain[: plain.index("\npre-visit-journey ")]  # the journey has its own test
         cards = re.findall(rf"card ({UUID})", scenarios)
         suggestions = re.findall(rf"suggestion ({UUID})", scenarios)
-        assert len(cards) == 12, (
+        assert len(cards) == 13, (
             "one card per stratified-care scenario but the 412 (two for chronic high risk: NG59's combined "
-            "programme too), two per spine-clinic step"
+            "programme too), one for the Pain Platform, two per spine-clinic step"
         )
         assert len(suggestions) >= 4
         sent = plain[plain.index("The EHR sends:") :]

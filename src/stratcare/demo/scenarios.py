@@ -68,6 +68,7 @@ SHOWCASE_ORDER = (
     "chronic-pain",
     "incomplete-screen",
     "red-flag",
+    "pain-platform",
     "screen-due",
     "missing-data",
     "spine-1-appointment-booked",
