@@ -15,7 +15,6 @@ from sqlalchemy import (
     Connection,
     Select,
     and_,
-    case,
     delete,
     exists,
     false,
@@ -37,7 +36,7 @@ from stratcare.store.report_summary import (
     VOCABULARY,
     screen_values,
 )
-from stratcare.store.reports_sql import epoch_seconds, identifying_action, utc_date
+from stratcare.store.reports_sql import card_verdicts_query, epoch_seconds, flag, identifying_action, utc_date
 
 calls, assessments, cards, feedback = schema.hook_calls, schema.assessments, schema.cards, schema.feedback
 statuses = schema.referral_statuses
@@ -73,10 +72,6 @@ def _unlabelled() -> Select[Any]:
     ).subquery("texts")
     known = exists().where(labels.c.label == texts.c.text)
     return select(texts.c.text).where(texts.c.text.is_not(None), ~known).order_by(texts.c.text)
-
-
-def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return case((condition, 1), else_=0)
 
 
 def _key(cte: CTE) -> list[ColumnElement[Any]]:
@@ -163,9 +158,9 @@ def _referrals(keyed: CTE) -> CTE:
     return (
         select(
             *_key(keyed),
-            (func.max(_flag(cards.c.referral_suggested)) == 1).label("pended"),
-            (func.max(_flag(signed)) == 1).label("signed"),
-            (func.max(_flag(and_(signed, high))) == 1).label("signed_high"),
+            (func.max(flag(cards.c.referral_suggested)) == 1).label("pended"),
+            (func.max(flag(signed)) == 1).label("signed"),
+            (func.max(flag(and_(signed, high))) == 1).label("signed_high"),
         )
         .select_from(keyed.join(cards, cards.c.hook_call_id == keyed.c.id))
         .group_by(*_key(keyed))
@@ -213,30 +208,8 @@ def _call_key() -> list[ColumnElement[Any]]:
 
 
 def card_days_query() -> Select[Any]:
-    verdicts = (
-        select(feedback.c.card_uuid, func.max(_flag(feedback.c.outcome == "accepted")).label("accepted"))
-        .group_by(feedback.c.card_uuid)
-        .subquery("verdicts")
-    )
-    risk_card = cards.c.pathway_action.in_(sorted(VOCABULARY.risk_actions))
-    decided = verdicts.c.card_uuid.is_not(None)
     key = _call_key()
-    return (
-        select(
-            *key,
-            func.count().label("cards"),
-            func.count(verdicts.c.card_uuid).label("with_feedback"),
-            func.coalesce(func.sum(verdicts.c.accepted), 0).label("accepted"),
-            func.sum(_flag(and_(risk_card, decided))).label("risk_decisions"),
-            func.sum(_flag(and_(risk_card, verdicts.c.accepted == 1))).label("risk_decisions_matched"),
-        )
-        .select_from(
-            cards.join(calls, calls.c.id == cards.c.hook_call_id).outerjoin(
-                verdicts, verdicts.c.card_uuid == cards.c.uuid
-            )
-        )
-        .group_by(*(column.element for column in key))
-    )
+    return card_verdicts_query(VOCABULARY.risk_actions, key).group_by(*(column.element for column in key))
 
 
 def override_days_query() -> Select[Any]:

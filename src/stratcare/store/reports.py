@@ -56,7 +56,13 @@ from stratcare.store.reports_from_summary import (
     summary_override_reasons_query,
     summary_patient_rows,
 )
-from stratcare.store.reports_sql import epoch_seconds, identifying_action, period_start
+from stratcare.store.reports_sql import (
+    card_verdicts_query,
+    epoch_seconds,
+    flag,
+    identifying_action,
+    period_start,
+)
 from stratcare.store.schema import UtcDateTime
 
 calls, assessments, cards, feedback = schema.hook_calls, schema.assessments, schema.cards, schema.feedback
@@ -78,10 +84,6 @@ def _in_scope(query: ReportQuery) -> ColumnElement[bool]:
     if query.clinicians is not None:
         conditions.append(calls.c.user_id.in_(sorted(query.clinicians)))
     return and_(*conditions)
-
-
-def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return case((condition, 1), else_=0)
 
 
 def _period_calls(query: ReportQuery) -> CTE:
@@ -161,9 +163,9 @@ def _referrals(query: ReportQuery, period_calls: CTE) -> CTE:
         select(
             period_calls.c.clinic,
             period_calls.c.patient_id,
-            func.max(_flag(cards.c.referral_suggested)).label("pended"),
-            func.max(_flag(signed)).label("signed"),
-            func.max(_flag(and_(signed, cards.c.risk_group == query.vocabulary.high_risk_group))).label(
+            func.max(flag(cards.c.referral_suggested)).label("pended"),
+            func.max(flag(signed)).label("signed"),
+            func.max(flag(and_(signed, cards.c.risk_group == query.vocabulary.high_risk_group))).label(
                 "signed_high"
             ),
         )
@@ -232,14 +234,14 @@ def patient_counts_query(
         select(
             *groups,
             func.count().label("identified"),
-            func.sum(_flag(patients.c.risk_group.is_not(None))).label("stratified"),
-            func.sum(_flag(high)).label("high_risk"),
-            func.sum(_flag(and_(high, patients.c.duration_band == query.vocabulary.acute))).label(
+            func.sum(flag(patients.c.risk_group.is_not(None))).label("stratified"),
+            func.sum(flag(high)).label("high_risk"),
+            func.sum(flag(and_(high, patients.c.duration_band == query.vocabulary.acute))).label(
                 "acute_high_risk"
             ),
             func.sum(patients.c.pended).label("referrals_pended"),
             func.sum(patients.c.signed).label("referrals_signed"),
-            func.sum(_flag(and_(high, patients.c.signed_high == 1))).label("high_risk_referred"),
+            func.sum(flag(and_(high, patients.c.signed_high == 1))).label("high_risk_referred"),
         )
         .group_by(*groups)
         .order_by(*groups)
@@ -294,28 +296,9 @@ def _call_dimension(query: ReportQuery, dimension: Dimension) -> ColumnElement[A
 def card_counts_query(query: ReportQuery, *, from_summary: bool = True) -> Select[Any]:
     if from_summary and summarised(query, by_patient=False):
         return summary_card_counts_query(query)
-    verdicts = (
-        select(feedback.c.card_uuid, func.max(_flag(feedback.c.outcome == "accepted")).label("accepted"))
-        .group_by(feedback.c.card_uuid)
-        .subquery("verdicts")
-    )
     groups = [_call_dimension(query, dimension) for dimension in query.by]
-    risk_card = cards.c.pathway_action.in_(sorted(query.vocabulary.risk_actions))
-    decided = verdicts.c.card_uuid.is_not(None)
     return (
-        select(
-            *groups,
-            func.count().label("cards"),
-            func.count(verdicts.c.card_uuid).label("with_feedback"),
-            func.coalesce(func.sum(verdicts.c.accepted), 0).label("accepted"),
-            func.sum(_flag(and_(risk_card, decided))).label("risk_decisions"),
-            func.sum(_flag(and_(risk_card, verdicts.c.accepted == 1))).label("risk_decisions_matched"),
-        )
-        .select_from(
-            cards.join(calls, calls.c.id == cards.c.hook_call_id).outerjoin(
-                verdicts, verdicts.c.card_uuid == cards.c.uuid
-            )
-        )
+        card_verdicts_query(query.vocabulary.risk_actions, groups)
         .where(_in_scope(query))
         .group_by(*groups)
         .order_by(*groups)

@@ -42,7 +42,7 @@ from stratcare.store.report_summary import (
     VOCABULARY,
     screen_values,
 )
-from stratcare.store.reports_sql import day_number, day_period, epoch_seconds, period_start, utc_date
+from stratcare.store.reports_sql import day_number, day_period, epoch_seconds, flag, period_start, utc_date
 
 days, card_days, override_days, labels = (
     schema.report_patient_days,
@@ -59,10 +59,6 @@ def summarised(query: ReportQuery, *, by_patient: bool = True) -> bool:
     whole_days = all(moment.astimezone(UTC).time() == time() for moment in (query.start, query.end))
     clinicians = query.clinicians is None or not by_patient
     return whole_days and clinicians and query.vocabulary == VOCABULARY
-
-
-def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return case((condition, 1), else_=0)
 
 
 def _scope(query: ReportQuery, table: Any) -> list[ColumnElement[bool]]:
@@ -152,7 +148,7 @@ def summary_patient_rows(query: ReportQuery) -> Select[Any]:
             func.min(days.c.identified_at).label("identified_at"),
             *(func.min(case((identified, _keyed(days.c[n])))).label(n) for n in IDENTIFICATION_LABELS),
             *(func.max(_settled(query, fact)).label(fact) for fact in SCREENS),
-            *(func.max(_flag(days.c[f])).label(f) for f in ("pended", "signed", "signed_high")),
+            *(func.max(flag(days.c[f])).label(f) for f in ("pended", "signed", "signed_high")),
         )
         .where(*_scope(query, days))
         .group_by(days.c.clinic, days.c.patient_id)

@@ -5,16 +5,18 @@ Each is one expression compiled per dialect, so a report is the same query on bo
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, Integer, String, and_, not_
+from sqlalchemy import BigInteger, Date, Integer, Select, String, and_, case, func, not_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from stratcare.reports.measures import Granularity, Vocabulary
+from stratcare.store import schema
 
 
 class period_start(FunctionElement[str]):
@@ -141,4 +143,35 @@ def identifying_action(action: ColumnElement[str], vocabulary: Vocabulary) -> Co
     return and_(
         action.not_in(sorted(vocabulary.off_pathway_actions)),
         not_(action.startswith(vocabulary.flag_action_prefix, autoescape=True)),
+    )
+
+
+def flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """1 where ``condition`` holds, else 0 (to sum or take the max of)."""
+    return case((condition, 1), else_=0)
+
+
+def card_verdicts_query(risk_actions: Iterable[str], groups: Sequence[ColumnElement[Any]]) -> Select[Any]:
+    """Per group of ``groups`` (over the calls and their cards): the cards, how many had feedback, were
+    accepted, and of the risk cards (``risk_actions``) how many were decided and how many accepted. The
+    report and the summary's rebuild both count cards this way."""
+    cards, calls, feedback = schema.cards, schema.hook_calls, schema.feedback
+    verdicts = (
+        select(feedback.c.card_uuid, func.max(flag(feedback.c.outcome == "accepted")).label("accepted"))
+        .group_by(feedback.c.card_uuid)
+        .subquery("verdicts")
+    )
+    risk_card = cards.c.pathway_action.in_(sorted(risk_actions))
+    decided = verdicts.c.card_uuid.is_not(None)
+    return select(
+        *groups,
+        func.count().label("cards"),
+        func.count(verdicts.c.card_uuid).label("with_feedback"),
+        func.coalesce(func.sum(verdicts.c.accepted), 0).label("accepted"),
+        func.sum(flag(and_(risk_card, decided))).label("risk_decisions"),
+        func.sum(flag(and_(risk_card, verdicts.c.accepted == 1))).label("risk_decisions_matched"),
+    ).select_from(
+        cards.join(calls, calls.c.id == cards.c.hook_call_id).outerjoin(
+            verdicts, verdicts.c.card_uuid == cards.c.uuid
+        )
     )
