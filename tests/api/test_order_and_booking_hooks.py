@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from stratcare.json_types import JsonObject
 from stratcare.settings import Settings
 from stratcare.store import schema
+from support.bundles import searchset
 
 SNOMED = "http://snomed.info/sct"
 CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
@@ -33,15 +34,6 @@ MRI = {
     "code": {"coding": [{"system": SNOMED, "code": "394451000119106"}]},
     "subject": {"reference": "Patient/p1"},
 }
-
-
-def searchset(*resources: JsonObject) -> JsonObject:
-    return {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": len(resources),
-        "entry": [{"resource": r, "search": {"mode": "match"}} for r in resources],
-    }
 
 
 def body(hook: str, context: JsonObject, **prefetch: JsonObject) -> JsonObject:

@@ -21,6 +21,7 @@ from stratcare.engine.hierarchy import HierarchyLookup
 from stratcare.engine.record import build_record
 from stratcare.fhir.terminology_server import HttpxTerminologyServer
 from stratcare.pathways.subsumption import Subsumption
+from support.bundles import searchset
 
 BASE = "https://tx.example.org/fhir"
 VALIDATE = f"{BASE}/ValueSet/$validate-code"
@@ -222,14 +223,6 @@ def opioid_order_request() -> dict[str, Any]:
         "medicationCodeableConcept": {"coding": [{"system": SNOMED, "code": UNLISTED_OPIOID_PRODUCT}]},
         "subject": {"reference": "Patient/p1"},
     }
-
-    def searchset(*resources: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "total": len(resources),
-            "entry": [{"resource": resource, "search": {"mode": "match"}} for resource in resources],
-        }
 
     return {
         "hook": "order-sign",
