@@ -27,7 +27,7 @@ from stratcare.engine.newest import newest_by_questionnaire
 from stratcare.engine.ports import IssuedCard
 from stratcare.engine.record import PatientRecord
 from stratcare.engine.runner import Decision
-from stratcare.engine.workflow import WorkflowPoints, workflow_facts
+from stratcare.engine.workflow import WorkflowPoints, patient_draft_orders, workflow_facts
 from stratcare.instruments.definition import InstrumentDefinition
 from stratcare.instruments.instrument_result import ScoringOutcome
 from stratcare.instruments.registry import InstrumentRegistry
@@ -108,7 +108,7 @@ class StratifiedCareDecider:
         if self._hierarchy is None:
             return NO_ANSWERS
         pathway = self._pathways[service.planDefinition]
-        questions = pathway.hierarchy_questions(record.conditions, context.draft_orders)
+        questions = pathway.hierarchy_questions(record.conditions, patient_draft_orders(context))
         return await self._hierarchy.answer(questions) if questions else NO_ANSWERS
 
     def decide(

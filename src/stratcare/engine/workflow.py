@@ -92,6 +92,11 @@ def user_roles(user_id: str, roles: Iterable[JsonObject]) -> list[JsonObject]:
     return matched
 
 
+def patient_draft_orders(context: HookContext) -> tuple[JsonObject, ...]:
+    """The call's draft orders for its patient (well-formed ones only)."""
+    return _this_patients(context.draft_orders, context.patientId)
+
+
 def _this_patients(resources: Iterable[JsonObject], patient_id: str) -> tuple[JsonObject, ...]:
     return tuple(
         resource
@@ -126,7 +131,7 @@ def workflow_facts(
         workflow_point=point,
         user_role=points.audience[point],
         practitioner_role=roles[0] if roles else None,
-        draft_orders=_this_patients(context.draft_orders, context.patientId),
+        draft_orders=patient_draft_orders(context),
         selections=context.selected,
         appointments=_appointments(context, record),
         tasks=tuple(record.tasks),
