@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi.responses import JSONResponse
 
+from bench import micro
 from stratcare.api.responses import FastJSONResponse, model_response
 from stratcare.api.runtime import load_content
 from stratcare.cdshooks.context import parse_context
@@ -23,17 +22,9 @@ from stratcare.engine.record import build_record
 from stratcare.pathways.subsumption import NO_ANSWERS
 from stratcare.settings import Settings
 
+CALLS = 1000
+
 REQUESTS = Path(__file__).resolve().parents[1] / "src" / "stratcare" / "demo" / "requests"
-
-
-def per_call_ms(work: Callable[[], object], calls: int = 1000) -> float:
-    best = float("inf")
-    for _ in range(5):
-        started = time.process_time()
-        for _ in range(calls):
-            work()
-        best = min(best, (time.process_time() - started) / calls)
-    return best * 1000
 
 
 def main() -> None:
@@ -59,7 +50,7 @@ def main() -> None:
         "request, model_validate_json(bytes)": lambda: HookRequest.model_validate_json(raw),
     }
     for label, work in timings.items():
-        _say(f"  {label}: {per_call_ms(work):.3f} ms")
+        _say(f"  {label}: {micro.per_call_ms(work, CALLS):.3f} ms")
 
 
 def _say(line: str) -> None:

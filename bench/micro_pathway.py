@@ -8,12 +8,11 @@ best of five rounds). Only the conditions are timed, over the inputs the engine 
 from __future__ import annotations
 
 import sys
-import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from bench import micro
 from stratcare.api.runtime import load_content
 from stratcare.cdshooks.context import parse_context
 from stratcare.demo.scenarios import load_scenarios
@@ -23,15 +22,7 @@ from stratcare.pathways.fhirpath import ConditionRun
 from stratcare.pathways.subsumption import NO_ANSWERS
 from stratcare.settings import Settings
 
-
-def per_run_ms(work: Callable[[], object], rounds: int = 300) -> float:
-    best = float("inf")
-    for _ in range(5):
-        started = time.process_time()
-        for _ in range(rounds):
-            work()
-        best = min(best, (time.process_time() - started) / rounds)
-    return best * 1000
+RUNS = 300
 
 
 def captured(name: str) -> tuple[Pathway, ConditionRun]:
@@ -87,8 +78,8 @@ def main() -> None:
         raise SystemExit("the two evaluations disagree")
     count = sum(len(action.conditions) for action in actions)
     _say(f"{name}: {len(actions)} actions, {count} conditions")
-    _say(f"  fhirpathpy on every condition: {per_run_ms(library, 50):.3f} ms CPU per run")
-    _say(f"  closures, shared sub-expressions: {per_run_ms(closures):.3f} ms CPU per run")
+    _say(f"  fhirpathpy on every condition: {micro.per_call_ms(library, 50):.3f} ms CPU per run")
+    _say(f"  closures, shared sub-expressions: {micro.per_call_ms(closures, RUNS):.3f} ms CPU per run")
 
 
 def _say(line: str) -> None:

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import json
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
+from bench import micro
 from stratcare.engine.record import _empty_element, build_record, malformed_element
+
+CALLS = 300
 
 REQUESTS = Path(__file__).resolve().parents[1] / "src" / "stratcare" / "demo" / "requests"
 
@@ -27,16 +28,6 @@ def full_validation(resource: dict[str, Any]) -> str | None:
     except ValidationError as exc:
         return str(exc.errors()[0]["loc"])
     return None
-
-
-def per_call_ms(work: Callable[[], object], calls: int = 300) -> float:
-    best = float("inf")
-    for _ in range(5):
-        started = time.process_time()
-        for _ in range(calls):
-            work()
-        best = min(best, (time.process_time() - started) / calls)
-    return best * 1000
 
 
 def main() -> None:
@@ -63,9 +54,9 @@ def main() -> None:
     def whole() -> None:
         build_record(request["prefetch"], context["patientId"], context.get("encounterId"))
 
-    _say(f"  before (empty scan + fhir.resources): {per_call_ms(before):.3f} ms")
-    _say(f"  after (empty scan + structural check): {per_call_ms(after):.3f} ms")
-    _say(f"  build_record, whole prefetch: {per_call_ms(whole):.3f} ms")
+    _say(f"  before (empty scan + fhir.resources): {micro.per_call_ms(before, CALLS):.3f} ms")
+    _say(f"  after (empty scan + structural check): {micro.per_call_ms(after, CALLS):.3f} ms")
+    _say(f"  build_record, whole prefetch: {micro.per_call_ms(whole, CALLS):.3f} ms")
 
 
 def _say(line: str) -> None:
